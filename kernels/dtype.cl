@@ -1,0 +1,72 @@
+/* Storage and compute types, chosen by one -DLCL_<DTYPE> at build time, and LCL_VEC, the
+ * elements each work-item handles. Loads widen storage to the compute type; stores round once,
+ * to nearest even, back to storage. Other kernel files build on these names. */
+
+#define LCL_CAT_(a, b) a##b
+#define LCL_CAT(a, b) LCL_CAT_(a, b)
+
+#if defined(LCL_F64)
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double storage_t;
+typedef double compute_t;
+typedef LCL_CAT(double, LCL_VEC) computev_t;
+#define LCL_LOAD1(i, p) ((p)[i])
+#define LCL_STORE1(v, i, p) ((p)[i] = (v))
+#define LCL_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
+#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
+
+#elif defined(LCL_F32)
+typedef float storage_t;
+typedef float compute_t;
+typedef LCL_CAT(float, LCL_VEC) computev_t;
+#define LCL_LOAD1(i, p) ((p)[i])
+#define LCL_STORE1(v, i, p) ((p)[i] = (v))
+#define LCL_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
+#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
+
+#elif defined(LCL_F16)
+/* half as a pointer type only: vload_half/vstore_half need no cl_khr_fp16. */
+typedef half storage_t;
+typedef float compute_t;
+typedef LCL_CAT(float, LCL_VEC) computev_t;
+#define LCL_LOAD1(i, p) vload_half(i, p)
+#define LCL_STORE1(v, i, p) vstore_half_rte(v, i, p)
+#define LCL_LOADV(i, p) LCL_CAT(vload_half, LCL_VEC)(i, p)
+#define LCL_STOREV(v, i, p) LCL_CAT(LCL_CAT(vstore_half, LCL_VEC), _rte)(v, i, p)
+
+#elif defined(LCL_BF16)
+/* bfloat16 is the top half of a float: widen by shifting, narrow by rounding to nearest even
+ * on the dropped 16 bits; a NaN stays a (quiet) NaN instead of rounding into infinity. */
+typedef ushort storage_t;
+typedef float compute_t;
+typedef LCL_CAT(float, LCL_VEC) computev_t;
+typedef LCL_CAT(uint, LCL_VEC) bitsv_t;
+typedef LCL_CAT(ushort, LCL_VEC) storagev_t;
+
+inline float lcl_bf16_to_float(ushort b) { return as_float((uint)b << 16); }
+
+inline ushort lcl_float_to_bf16(float f) {
+    uint u = as_uint(f);
+    uint rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    return (ushort)(isnan(f) ? ((u >> 16) | 0x40u) : rounded);
+}
+
+inline computev_t lcl_bf16v_to_float(storagev_t b) {
+    return LCL_CAT(as_float, LCL_VEC)(LCL_CAT(convert_uint, LCL_VEC)(b) << 16);
+}
+
+inline storagev_t lcl_floatv_to_bf16(computev_t f) {
+    bitsv_t u = LCL_CAT(as_uint, LCL_VEC)(f);
+    bitsv_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    bitsv_t quiet = (u >> 16) | 0x40u;
+    return LCL_CAT(convert_ushort, LCL_VEC)(select(rounded, quiet, LCL_CAT(as_uint, LCL_VEC)(isnan(f))));
+}
+
+#define LCL_LOAD1(i, p) lcl_bf16_to_float((p)[i])
+#define LCL_STORE1(v, i, p) ((p)[i] = lcl_float_to_bf16(v))
+#define LCL_LOADV(i, p) lcl_bf16v_to_float(LCL_CAT(vload, LCL_VEC)(i, p))
+#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_floatv_to_bf16(v), i, p)
+
+#else
+#error "define one of LCL_F32, LCL_F16, LCL_BF16, LCL_F64"
+#endif

@@ -1,0 +1,190 @@
+/* Kernel programs: sources embedded at build time (or read from $LEAKYCL_KERNEL_DIR), compiled
+ * lazily once per context and dtype, and pools of kernel objects so threads never share one. */
+#include "internal.h"
+#include "program.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The files that make up every program, in order: types first, then the kernels using them. */
+static const char *const program_files[] = {"dtype", "eltwise"};
+#define PROGRAM_FILE_COUNT (sizeof program_files / sizeof program_files[0])
+
+static const char *const kernel_names[LCL__KERNEL_COUNT] = {
+    [LCL__K_FORWARD] = "lcl_forward",
+    [LCL__K_BACKWARD] = "lcl_backward",
+};
+
+static const char *const dtype_macros[LCL__FLOAT_DTYPE_COUNT] = {
+    [LCL_F32] = "LCL_F32", [LCL_F16] = "LCL_F16", [LCL_BF16] = "LCL_BF16", [LCL_F64] = "LCL_F64"};
+
+static const char *embedded_source(const char *name) {
+    for (const struct lcl__kernel_source *k = lcl__kernel_sources; k->name; ++k)
+        if (strcmp(k->name, name) == 0)
+            return k->source;
+    return NULL;
+}
+
+/* Reads DIR/NAME.cl into a new NUL-terminated string. */
+static lcl_status read_source_file(const char *dir, const char *name, char **out) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lcl__fail(LCL_ERROR_BUILD_FAILED, "LEAKYCL_KERNEL_DIR: cannot open %s", path);
+    char *text = NULL;
+    size_t size = 0;
+    long length = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (length = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (text = malloc((size_t)length + 1)) != NULL)
+        size = fread(text, 1, (size_t)length, f);
+    fclose(f);
+    if (!text)
+        return lcl__fail(length < 0 ? LCL_ERROR_BUILD_FAILED : LCL_ERROR_OUT_OF_MEMORY,
+                         "LEAKYCL_KERNEL_DIR: cannot read %s", path);
+    if (size != (size_t)length) {
+        free(text);
+        return lcl__fail(LCL_ERROR_BUILD_FAILED, "LEAKYCL_KERNEL_DIR: short read on %s", path);
+    }
+    text[size] = '\0';
+    *out = text;
+    return LCL_SUCCESS;
+}
+
+static void free_owned(char **owned) {
+    for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i)
+        free(owned[i]);
+}
+
+static lcl_status gather_sources(const lcl_context *ctx, const char **sources, char **owned) {
+    memset(owned, 0, PROGRAM_FILE_COUNT * sizeof *owned);
+    for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i) {
+        if (ctx->kernel_dir) {
+            lcl_status st = read_source_file(ctx->kernel_dir, program_files[i], &owned[i]);
+            if (st != LCL_SUCCESS)
+                return st;
+            sources[i] = owned[i];
+        } else if (!(sources[i] = embedded_source(program_files[i]))) {
+            return lcl__fail(LCL_ERROR_BUILD_FAILED, "kernel source %s.cl is not built into the library",
+                             program_files[i]);
+        }
+    }
+    return LCL_SUCCESS;
+}
+
+/* Puts the build log behind the headline already recorded. */
+static void append_build_log(const lcl_context *ctx, cl_program program) {
+    size_t size = 0;
+    if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS)
+        return;
+    char *log = malloc(size + 1);
+    if (!log)
+        return;
+    if (clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS) {
+        log[size] = '\0';
+        lcl__append_error("\nbuild log:\n");
+        lcl__append_error(log);
+    }
+    free(log);
+}
+
+static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, cl_program *out) {
+    const char *sources[PROGRAM_FILE_COUNT];
+    char *owned[PROGRAM_FILE_COUNT];
+    lcl_status st = gather_sources(ctx, sources, owned);
+    cl_program program = NULL;
+    if (st == LCL_SUCCESS) {
+        cl_int err = CL_SUCCESS;
+        program = clCreateProgramWithSource(ctx->cl_ctx, PROGRAM_FILE_COUNT, sources, NULL, &err);
+        st = lcl__cl_check(err, "clCreateProgramWithSource");
+    }
+    free_owned(owned);
+    if (st != LCL_SUCCESS)
+        return st;
+    char options[128];
+    /* -w: some drivers (PoCL) echo compiler warnings to stderr, and the library never prints. */
+    snprintf(options, sizeof options, "-w -D%s -DLCL_VEC=%u", dtype_macros[dtype], ctx->vector_width[dtype]);
+    cl_int err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        st = lcl__fail(err == CL_BUILD_PROGRAM_FAILURE ? LCL_ERROR_BUILD_FAILED : LCL_ERROR_OPENCL,
+                       "clBuildProgram failed for %s (options \"%s\"): %s (%d)", lcl_dtype_name(dtype), options,
+                       lcl__cl_error_name(err), (int)err);
+        append_build_log(ctx, program);
+        clReleaseProgram(program);
+        return st;
+    }
+    *out = program;
+    return LCL_SUCCESS;
+}
+
+/* Caller holds ctx->lock. */
+static lcl_status program_get_locked(lcl_context *ctx, lcl_dtype dtype, struct lcl__program **out) {
+    struct lcl__program *prog = &ctx->programs[dtype];
+    if (!prog->program) {
+        lcl_status st = build_program(ctx, dtype, &prog->program);
+        if (st != LCL_SUCCESS)
+            return st;
+    }
+    *out = prog;
+    return LCL_SUCCESS;
+}
+
+lcl_status lcl__program_get(lcl_context *ctx, lcl_dtype dtype, struct lcl__program **out) {
+    pthread_mutex_lock(&ctx->lock);
+    lcl_status st = program_get_locked(ctx, dtype, out);
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out) {
+    pthread_mutex_lock(&ctx->lock);
+    struct lcl__program *prog = NULL;
+    lcl_status st = program_get_locked(ctx, dtype, &prog);
+    if (st == LCL_SUCCESS) {
+        struct lcl__kernel_pool *pool = &prog->pools[id];
+        if (pool->free_count > 0) {
+            *out = pool->free[--pool->free_count];
+        } else {
+            cl_int err = CL_SUCCESS;
+            *out = clCreateKernel(prog->program, kernel_names[id], &err);
+            st = lcl__cl_check(err, "clCreateKernel");
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel k) {
+    pthread_mutex_lock(&ctx->lock);
+    struct lcl__kernel_pool *pool = &ctx->programs[dtype].pools[id];
+    if (pool->free_count == pool->capacity) {
+        size_t capacity = pool->capacity ? 2 * pool->capacity : 4;
+        cl_kernel *grown = realloc(pool->free, capacity * sizeof *grown);
+        if (grown) {
+            pool->free = grown;
+            pool->capacity = capacity;
+        }
+    }
+    if (pool->free_count < pool->capacity)
+        pool->free[pool->free_count++] = k;
+    else
+        clReleaseKernel(k); /* no room to keep it: the next launch creates another */
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+void lcl__programs_release(lcl_context *ctx) {
+    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
+        struct lcl__program *prog = &ctx->programs[d];
+        for (size_t k = 0; k < LCL__KERNEL_COUNT; ++k) {
+            struct lcl__kernel_pool *pool = &prog->pools[k];
+            for (size_t i = 0; i < pool->free_count; ++i)
+                clReleaseKernel(pool->free[i]);
+            free(pool->free);
+            memset(pool, 0, sizeof *pool);
+        }
+        if (prog->program)
+            clReleaseProgram(prog->program);
+        prog->program = NULL;
+    }
+}

@@ -1,0 +1,48 @@
+/* Names of statuses and dtypes: one table each, so a name cannot drift from its value. */
+#include "internal.h"
+
+#define LCL__STATUS_MAP(X)                                                                                   \
+    X(LCL_SUCCESS)                                                                                           \
+    X(LCL_ERROR_INVALID_ARGUMENT)                                                                            \
+    X(LCL_ERROR_UNSUPPORTED)                                                                                 \
+    X(LCL_ERROR_OUT_OF_MEMORY)                                                                               \
+    X(LCL_ERROR_DEVICE_NOT_FOUND)                                                                            \
+    X(LCL_ERROR_BUILD_FAILED)                                                                                \
+    X(LCL_ERROR_OPENCL)                                                                                      \
+    X(LCL_ERROR_BLAS)
+
+const char *lcl_status_string(lcl_status status) {
+    switch (status) {
+#define LCL__STATUS_CASE(name)                                                                               \
+    case name:                                                                                               \
+        return #name;
+        LCL__STATUS_MAP(LCL__STATUS_CASE)
+#undef LCL__STATUS_CASE
+    }
+    return "LCL_UNKNOWN_STATUS";
+}
+
+static const struct {
+    const char *name;
+    size_t size;
+} dtype_table[LCL__DTYPE_COUNT] = {
+    [LCL_F32] = {"f32", 4}, [LCL_F16] = {"f16", 2}, [LCL_BF16] = {"bf16", 2},
+    [LCL_F64] = {"f64", 8}, [LCL_MASK] = {"mask", 4},
+};
+
+bool lcl__dtype_valid(lcl_dtype dtype) { return (unsigned)dtype < LCL__DTYPE_COUNT; }
+
+bool lcl__dtype_is_float(lcl_dtype dtype) { return (unsigned)dtype < LCL__FLOAT_DTYPE_COUNT; }
+
+size_t lcl_dtype_size(lcl_dtype dtype) { return lcl__dtype_valid(dtype) ? dtype_table[dtype].size : 0; }
+
+const char *lcl_dtype_name(lcl_dtype dtype) { return lcl__dtype_valid(dtype) ? dtype_table[dtype].name : "?"; }
+
+size_t lcl__bytes_for(lcl_dtype dtype, size_t n) {
+    if (dtype == LCL_MASK)
+        return n / 32 * 4 + (n % 32 ? 4 : 0);
+    size_t size = lcl_dtype_size(dtype);
+    if (size == 0 || n > SIZE_MAX / size)
+        return SIZE_MAX;
+    return n * size;
+}
