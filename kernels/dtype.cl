@@ -1,6 +1,15 @@
-/* Storage and compute types, chosen by one -DLCL_<DTYPE> at build time, and LCL_VEC, the
- * elements each work-item handles. Loads widen storage to the compute type; stores round once,
- * to nearest even, back to storage. Other kernel files build on these names. */
+/* Storage and compute types, chosen by one -DLCL_<DTYPE> at build time. LCL_VEC is the vector
+ * width in elements. Loads widen storage to the compute type; stores round once, to nearest
+ * even, back to storage. LCL_STOREV_NT is a non-temporal vector store (clang's builtin: PoCL
+ * only, where -DLCL_NT=1 is passed) that needs an address aligned to LCL_STORAGEV_BYTES.
+ * Other kernel files build on these names. */
+
+#ifndef LCL_NT
+#define LCL_NT 0
+#endif
+#ifndef LCL_CHUNK
+#define LCL_CHUNK 1
+#endif
 
 #define LCL_CAT_(a, b) a##b
 #define LCL_CAT(a, b) LCL_CAT_(a, b)
@@ -14,6 +23,8 @@ typedef LCL_CAT(double, LCL_VEC) computev_t;
 #define LCL_STORE1(v, i, p) ((p)[i] = (v))
 #define LCL_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
+#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
+#define LCL_STORAGEV_BYTES (8 * LCL_VEC)
 
 #elif defined(LCL_F32)
 typedef float storage_t;
@@ -23,6 +34,8 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 #define LCL_STORE1(v, i, p) ((p)[i] = (v))
 #define LCL_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
+#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
+#define LCL_STORAGEV_BYTES (4 * LCL_VEC)
 
 #elif defined(LCL_F16)
 /* half as a pointer type only: vload_half/vstore_half need no cl_khr_fp16. */
@@ -33,6 +46,9 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 #define LCL_STORE1(v, i, p) vstore_half_rte(v, i, p)
 #define LCL_LOADV(i, p) LCL_CAT(vload_half, LCL_VEC)(i, p)
 #define LCL_STOREV(v, i, p) LCL_CAT(LCL_CAT(vstore_half, LCL_VEC), _rte)(v, i, p)
+/* vstore_half has no non-temporal form: plain stores. */
+#define LCL_STOREV_NT(v, i, p) LCL_STOREV(v, i, p)
+#define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 
 #elif defined(LCL_BF16)
 /* bfloat16 is the top half of a float: widen by shifting, narrow by rounding to nearest even
@@ -66,6 +82,8 @@ inline storagev_t lcl_floatv_to_bf16(computev_t f) {
 #define LCL_STORE1(v, i, p) ((p)[i] = lcl_float_to_bf16(v))
 #define LCL_LOADV(i, p) lcl_bf16v_to_float(LCL_CAT(vload, LCL_VEC)(i, p))
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_floatv_to_bf16(v), i, p)
+#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_floatv_to_bf16(v), (__global storagev_t *)(p) + (i))
+#define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 
 #else
 #error "define one of LCL_F32, LCL_F16, LCL_BF16, LCL_F64"

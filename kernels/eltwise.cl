@@ -1,45 +1,77 @@
 /* Leaky ReLU forward and backward over n elements starting at element offsets (any offset:
- * vloadn needs only element alignment). Each work-item owns LCL_VEC contiguous elements;
- * the last one owns the ragged tail. The comparison is x > 0, so -0, +0 and NaN take the
- * alpha branch; alpha arrives already rounded to the compute type. */
+ * vloadn needs only element alignment). Each work-item owns LCL_CHUNK contiguous vectors of
+ * LCL_VEC elements (one vector on GPUs; a longer run on CPU devices, where PoCL runs a chunk
+ * per work-item at full speed); the work-item holding the end also does the ragged tail.
+ * The comparison is x > 0, so -0, +0 and NaN take the alpha branch; alpha arrives already
+ * rounded to the compute type. */
+
+/* Non-temporal stores skip reading each output line before writing it; they need alignment,
+ * which an element offset may break, so each launch checks its output pointer once. */
+#define LCL_USE_NT(out) (LCL_NT && ((ulong)(out) % LCL_STORAGEV_BYTES) == 0)
+
+/* The full vectors [first, first + count) and the scalar tail up to `end`, for one work-item. */
+#define LCL_FOR_CHUNK(n, VECTOR_BODY, SCALAR_BODY)                                                           \
+    ulong first = get_global_id(0) * LCL_CHUNK;                                                              \
+    if (first * LCL_VEC >= (n))                                                                              \
+        return;                                                                                              \
+    ulong whole = ((n) - first * LCL_VEC) / LCL_VEC;                                                         \
+    ulong count = whole < LCL_CHUNK ? whole : LCL_CHUNK;                                                     \
+    for (ulong v = first; v < first + count; ++v) {                                                          \
+        VECTOR_BODY                                                                                          \
+    }                                                                                                        \
+    if (count < LCL_CHUNK) {                                                                                 \
+        for (ulong i = (first + count) * LCL_VEC; i < (n); ++i) {                                            \
+            SCALAR_BODY                                                                                      \
+        }                                                                                                    \
+    }
 
 __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
                           ulong n, compute_t alpha) {
-    ulong item = get_global_id(0);
-    ulong first = item * LCL_VEC;
-    if (first >= n)
-        return;
     x += x_off;
     y += y_off;
-    if (first + LCL_VEC <= n) {
-        computev_t v = LCL_LOADV(item, x);
-        LCL_STOREV(v > (compute_t)0 ? v : alpha * v, item, y);
+    if (LCL_USE_NT(y)) {
+        LCL_FOR_CHUNK(n, {
+            computev_t xv = LCL_LOADV(v, x);
+            LCL_STOREV_NT(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
+        })
     } else {
-        for (ulong i = first; i < n; ++i) {
-            compute_t v = LCL_LOAD1(i, x);
-            LCL_STORE1(v > (compute_t)0 ? v : alpha * v, i, y);
-        }
+        LCL_FOR_CHUNK(n, {
+            computev_t xv = LCL_LOADV(v, x);
+            LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
+        })
     }
 }
 
 __kernel void lcl_backward(__global const storage_t *x, ulong x_off, __global const storage_t *dy,
                            ulong dy_off, __global storage_t *dx, ulong dx_off, ulong n, compute_t alpha) {
-    ulong item = get_global_id(0);
-    ulong first = item * LCL_VEC;
-    if (first >= n)
-        return;
     x += x_off;
     dy += dy_off;
     dx += dx_off;
-    if (first + LCL_VEC <= n) {
-        computev_t v = LCL_LOADV(item, x);
-        computev_t g = LCL_LOADV(item, dy);
-        LCL_STOREV(v > (compute_t)0 ? g : alpha * g, item, dx);
+    if (LCL_USE_NT(dx)) {
+        LCL_FOR_CHUNK(n, {
+            computev_t xv = LCL_LOADV(v, x);
+            computev_t gv = LCL_LOADV(v, dy);
+            LCL_STOREV_NT(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            compute_t gs = LCL_LOAD1(i, dy);
+            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
+        })
     } else {
-        for (ulong i = first; i < n; ++i) {
-            compute_t v = LCL_LOAD1(i, x);
-            compute_t g = LCL_LOAD1(i, dy);
-            LCL_STORE1(v > (compute_t)0 ? g : alpha * g, i, dx);
-        }
+        LCL_FOR_CHUNK(n, {
+            computev_t xv = LCL_LOADV(v, x);
+            computev_t gv = LCL_LOADV(v, dy);
+            LCL_STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            compute_t gs = LCL_LOAD1(i, dy);
+            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
+        })
     }
 }

@@ -11,6 +11,7 @@
 #define LCL__MAX_DEVICES 64
 #define LCL__GPU_WORK_GROUP_SIZE 256
 #define LCL__CPU_WORK_GROUP_SIZE 64
+#define LCL__CPU_CHUNK 16
 
 enum device_want { WANT_GPU, WANT_ANY };
 
@@ -128,6 +129,13 @@ static bool device_has_extension(cl_device_id device, const char *name) {
     return found;
 }
 
+static bool is_pocl(cl_device_id device) {
+    char version[256] = "";
+    if (clGetDeviceInfo(device, CL_DEVICE_VERSION, sizeof version - 1, version, NULL) != CL_SUCCESS)
+        return false;
+    return strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL;
+}
+
 static lcl_context *context_alloc(void) {
     lcl_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
@@ -191,6 +199,10 @@ static lcl_status init_device_info(lcl_context *ctx) {
         size_t compute = d == LCL_F64 ? 8 : 4;
         ctx->vector_width[d] = (unsigned)(gpu ? 16 / storage : 32 / compute);
     }
+    /* PoCL's CPU device runs a contiguous run per work-item fastest, and its clang compiles
+     * non-temporal stores, which spare large outputs the read before each line is written. */
+    ctx->chunk = gpu ? 1 : LCL__CPU_CHUNK;
+    ctx->nontemporal = !gpu && is_pocl(ctx->device);
     ctx->backend = LCL_BACKEND_OPENCL;
     return LCL_SUCCESS;
 }

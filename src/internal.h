@@ -55,7 +55,9 @@ struct lcl_context {
     char *kernel_dir;         /* LEAKYCL_KERNEL_DIR at creation, or NULL */
     cl_ulong max_alloc;       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
     size_t work_group_size;   /* launch width, a divisor of the rounded-up global size */
-    unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* elements per work-item, per dtype */
+    unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* elements per vector, per dtype */
+    unsigned chunk;           /* vectors per work-item */
+    bool nontemporal;         /* the compiler is clang (PoCL): non-temporal stores available */
     pthread_mutex_t lock;     /* guards programs and kernel pools */
     struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
 };

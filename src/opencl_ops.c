@@ -29,11 +29,11 @@ static void arg_alpha(struct kernel_args *a, lcl_dtype dtype, double alpha) {
     }
 }
 
-/* Global size: one work-item per vector of elements, rounded up to whole work-groups (the
+/* Global size: one work-item per chunk of vectors, rounded up to whole work-groups (the
  * kernels skip the surplus), so odd n never forces a work-group size of 1. */
 static size_t global_size(const lcl_context *ctx, lcl_dtype dtype, size_t n) {
-    size_t width = ctx->vector_width[dtype];
-    size_t items = n / width + (n % width != 0);
+    size_t per_item = (size_t)ctx->vector_width[dtype] * ctx->chunk;
+    size_t items = n / per_item + (n % per_item != 0);
     size_t wg = ctx->work_group_size;
     return (items + wg - 1) / wg * wg;
 }
