@@ -10,6 +10,9 @@
 #ifndef LCL_CHUNK
 #define LCL_CHUNK 1
 #endif
+#ifndef LCL_SOFT_HALF
+#define LCL_SOFT_HALF 0
+#endif
 
 #define LCL_CAT_(a, b) a##b
 #define LCL_CAT(a, b) LCL_CAT_(a, b)
@@ -37,7 +40,7 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (4 * LCL_VEC)
 
-#elif defined(LCL_F16)
+#elif defined(LCL_F16) && !LCL_SOFT_HALF
 /* half as a pointer type only: vload_half/vstore_half need no cl_khr_fp16. */
 typedef half storage_t;
 typedef float compute_t;
@@ -48,6 +51,53 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 #define LCL_STOREV(v, i, p) LCL_CAT(LCL_CAT(vstore_half, LCL_VEC), _rte)(v, i, p)
 /* vstore_half has no non-temporal form: plain stores. */
 #define LCL_STOREV_NT(v, i, p) LCL_STOREV(v, i, p)
+#define LCL_STORAGEV_BYTES (2 * LCL_VEC)
+
+#elif defined(LCL_F16)
+/* The same conversions in integer arithmetic, for devices whose vload_half/vstore_half are
+ * slow (PoCL's CPU device converts an element at a time): round to nearest even, subnormals
+ * kept, NaN stays NaN, exactly as vstore_half_rte and the CPU backend (src/convert.h). Written
+ * once, instantiated for scalars and for vectors of LCL_VEC. */
+typedef ushort storage_t;
+typedef float compute_t;
+typedef LCL_CAT(float, LCL_VEC) computev_t;
+typedef LCL_CAT(ushort, LCL_VEC) storagev_t;
+
+#define LCL_HALF_FNS(SUFFIX, floatT, uintT, ushortT, CONVERT_UINT, CONVERT_FLOAT, CONVERT_USHORT, AS_UINT,       \
+                     AS_FLOAT)                                                                               \
+    inline floatT LCL_CAT(lcl_half_to_float, SUFFIX)(ushortT h) {                                            \
+        uintT hu = CONVERT_UINT(h);                                                                          \
+        uintT mag = (hu & 0x7fffu) << 13; /* exponent and mantissa in float position */                      \
+        uintT exp = mag & 0x0f800000u;                                                                       \
+        uintT normal = mag + (112u << 23);                                                                   \
+        uintT special = mag + (224u << 23); /* inf and NaN */                                                \
+        /* a subnormal half is its mantissa times 2^-24, exact in float */                                   \
+        uintT sub = AS_UINT(CONVERT_FLOAT(hu & 0x3ffu) * 0x1p-24f);                                          \
+        uintT r = exp == 0x0f800000u ? special : (exp == 0u ? sub : normal);                                 \
+        return AS_FLOAT(r | ((hu & 0x8000u) << 16));                                                         \
+    }                                                                                                        \
+    inline ushortT LCL_CAT(lcl_float_to_half, SUFFIX)(floatT f) {                                            \
+        uintT u = AS_UINT(f);                                                                                \
+        uintT a = u & 0x7fffffffu;                                                                           \
+        /* normal range: drop 13 bits rounding to nearest even; a carry into the exponent is right */        \
+        uintT normal = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;                                           \
+        /* below 2^-14: adding 0.5 shifts the value into place and the FPU rounds it */                      \
+        uintT sub = AS_UINT(AS_FLOAT(a) + 0.5f) - 0x3f000000u;                                               \
+        uintT over = a > 0x7f800000u ? (uintT)0x7e00u : (uintT)0x7c00u; /* NaN stays NaN */                  \
+        uintT h = a >= 0x47800000u ? over : (a < 0x38800000u ? sub : normal);                                \
+        return CONVERT_USHORT(h | ((u >> 16) & 0x8000u));                                                    \
+    }
+
+LCL_HALF_FNS(, float, uint, ushort, convert_uint, convert_float, convert_ushort, as_uint, as_float)
+LCL_HALF_FNS(v, computev_t, LCL_CAT(uint, LCL_VEC), storagev_t, LCL_CAT(convert_uint, LCL_VEC),
+             LCL_CAT(convert_float, LCL_VEC), LCL_CAT(convert_ushort, LCL_VEC), LCL_CAT(as_uint, LCL_VEC),
+             LCL_CAT(as_float, LCL_VEC))
+
+#define LCL_LOAD1(i, p) lcl_half_to_float((p)[i])
+#define LCL_STORE1(v, i, p) ((p)[i] = lcl_float_to_half(v))
+#define LCL_LOADV(i, p) lcl_half_to_floatv(LCL_CAT(vload, LCL_VEC)(i, p))
+#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_float_to_halfv(v), i, p)
+#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_float_to_halfv(v), (__global storagev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 
 #elif defined(LCL_BF16)

@@ -203,6 +203,8 @@ static lcl_status init_device_info(lcl_context *ctx) {
      * non-temporal stores, which spare large outputs the read before each line is written. */
     ctx->chunk = gpu ? 1 : LCL__CPU_CHUNK;
     ctx->nontemporal = !gpu && is_pocl(ctx->device);
+    /* GPUs convert halves in hardware; CPU devices are faster with the integer form. */
+    ctx->soft_half = !gpu;
     ctx->backend = LCL_BACKEND_OPENCL;
     return LCL_SUCCESS;
 }

@@ -58,6 +58,7 @@ struct lcl_context {
     unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* elements per vector, per dtype */
     unsigned chunk;           /* vectors per work-item */
     bool nontemporal;         /* the compiler is clang (PoCL): non-temporal stores available */
+    bool soft_half;           /* f16 through integer arithmetic instead of vload_half/vstore_half */
     pthread_mutex_t lock;     /* guards programs and kernel pools */
     struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
 };

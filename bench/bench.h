@@ -1,0 +1,53 @@
+/* leakycl-bench: every op on every device against the device's own copy bandwidth, the CPU
+ * backend and (in bench/peers/) other libraries. Internal to bench/ and the leakycl tool. */
+#ifndef LEAKYCL_BENCH_H
+#define LEAKYCL_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "leakycl.h"
+
+/* Runs the benchmark with leakycl-bench's command line (argv[0] is the program or command
+ * name); returns the process exit code: 0, 1 when something failed, 2 for a bad command line. */
+int leakycl_bench_main(int argc, char **argv);
+
+enum bench_op { BENCH_FORWARD, BENCH_BACKWARD, BENCH_BACKWARD_FROM_OUTPUT, BENCH_OP_COUNT };
+enum bench_view { BENCH_RESIDENT, BENCH_OFFLOAD, BENCH_VIEW_COUNT };
+
+/* One measured point. */
+struct bench_row {
+    char device[96];    /* the spec that selects it: "cpu", "opencl:0:0" */
+    char device_name[96];
+    enum bench_view view;
+    enum bench_op op;
+    lcl_dtype dtype;
+    size_t n;
+    size_t bytes;       /* what the op must move: its floor */
+    double seconds;     /* median per op */
+    double spread;      /* (max - min) / median over the samples */
+    int samples;
+    double copy_seconds; /* the device's own copy of the same bytes (resident view), median */
+    double cpu_seconds;  /* the CPU backend on the same point, 0 if not measured */
+};
+
+struct bench_rows {
+    struct bench_row *rows;
+    size_t count;
+    size_t capacity;
+};
+
+const char *bench_op_name(enum bench_op op);
+const char *bench_view_name(enum bench_view view);
+double bench_gbps(const struct bench_row *r);
+double bench_copy_share(const struct bench_row *r);
+
+/* report.c */
+void bench_print_table(FILE *out, const struct bench_rows *rows);
+void bench_print_crossovers(FILE *out, const struct bench_rows *rows);
+int bench_write_csv(const char *path, const struct bench_rows *rows);
+int bench_write_json(const char *path, const struct bench_rows *rows);
+int bench_plot(const char *path, const struct bench_rows *rows);
+
+#endif /* LEAKYCL_BENCH_H */

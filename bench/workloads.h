@@ -1,0 +1,43 @@
+/* The things leakycl-bench times. */
+#ifndef LEAKYCL_BENCH_WORKLOADS_H
+#define LEAKYCL_BENCH_WORKLOADS_H
+
+#include <stdint.h>
+
+#include "bench.h"
+#include "measure.h"
+
+struct bench_resident {
+    lcl_context *ctx;
+    enum bench_op op;
+    lcl_tensor *x, *dy, *y; /* backward-from-output reads x as its y */
+};
+
+struct bench_offload {
+    lcl_context *ctx;
+    enum bench_op op; /* forward or backward */
+    lcl_dtype dtype;
+    size_t n;
+    const void *x, *dy;
+    void *y;
+};
+
+struct bench_cl_copy {
+    cl_command_queue queue;
+    cl_mem src, dst;
+    size_t bytes;
+};
+
+struct bench_host_copy {
+    const void *src;
+    void *dst;
+    size_t bytes;
+};
+
+void bench_fill(lcl_dtype dtype, void *dst, size_t n, uint64_t *state);
+struct bench_work bench_resident_work(struct bench_resident *w);
+struct bench_work bench_offload_work(struct bench_offload *w);
+struct bench_work bench_cl_copy_work(struct bench_cl_copy *w);
+struct bench_work bench_host_copy_work(struct bench_host_copy *w);
+
+#endif
