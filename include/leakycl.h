@@ -231,9 +231,9 @@ LCL_API lcl_status lcl_backward_from_output(lcl_context *ctx, double alpha, cons
 
 /** @defgroup host Leaky ReLU on host arrays
  * Blocking: upload, compute, download (the CPU backend computes in place in host memory).
- * Any n; arrays larger than the device holds are processed in chunks. @p y may be @p x and
- * @p dx may be @p dy (in place); other overlaps are rejected. NULL arrays are allowed only
- * with n = 0. Failures as for the tensor ops.
+ * Any n; arrays larger than the device holds are processed in chunks. The output may be the
+ * very same array as an input (in place: y is x, dx is dy or x); a partial overlap is
+ * rejected. NULL arrays are allowed only with n = 0. Failures as for the tensor ops.
  * @{ */
 
 /** y[i] = f(x[i]) for i < n, on host arrays of @p dtype. */

@@ -28,20 +28,23 @@ lcl_status lcl__fail(lcl_status status, const char *fmt, ...) {
 /* The heap buffer is reused for the thread's life: a thread that ends leaks at most one
  * message, which is the usual price of a thread-local error string without a destructor. */
 void lcl__append_error(const char *text) {
+    bool on_heap = error_text != NULL && error_text == error_heap;
     size_t have = strlen(lcl_last_error());
     size_t want = have + strlen(text) + 1;
     if (want > LCL__ERROR_CAP)
         want = LCL__ERROR_CAP;
     if (want > error_heap_capacity) {
-        char *grown = realloc(error_heap, want);
+        char *grown = realloc(error_heap, want); /* may move the message itself: on_heap says so */
         if (!grown)
             return; /* keep the headline rather than fail the report */
         error_heap = grown;
         error_heap_capacity = want;
     }
-    if (error_text != error_heap)
+    if (!on_heap)
         memcpy(error_heap, lcl_last_error(), have + 1);
     error_text = error_heap;
+    if (want <= have + 1)
+        return; /* at the cap already */
     size_t room = want - have - 1;
     memcpy(error_heap + have, text, room);
     error_heap[have + room] = '\0';
