@@ -14,6 +14,14 @@
 #define LCL_SOFT_HALF 0
 #endif
 
+/* Vector conversions: clang's builtin compiles to a few instructions, where some drivers'
+ * convert_<type>n (PoCL's among them) go element by element. FN is the OpenCL C spelling. */
+#if defined(__clang__)
+#define LCL_CONVERT(x, T, FN) __builtin_convertvector(x, T)
+#else
+#define LCL_CONVERT(x, T, FN) FN(x)
+#endif
+
 #define LCL_CAT_(a, b) a##b
 #define LCL_CAT(a, b) LCL_CAT_(a, b)
 
@@ -64,15 +72,15 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 typedef LCL_CAT(ushort, LCL_VEC) storagev_t;
 
 #define LCL_HALF_FNS(SUFFIX, floatT, uintT, ushortT, CONVERT_UINT, CONVERT_FLOAT, CONVERT_USHORT, AS_UINT,       \
-                     AS_FLOAT)                                                                               \
+                     AS_FLOAT, AS_INT)                                                                       \
     inline floatT LCL_CAT(lcl_half_to_float, SUFFIX)(ushortT h) {                                            \
         uintT hu = CONVERT_UINT(h);                                                                          \
         uintT mag = (hu & 0x7fffu) << 13; /* exponent and mantissa in float position */                      \
         uintT exp = mag & 0x0f800000u;                                                                       \
         uintT normal = mag + (112u << 23);                                                                   \
         uintT special = mag + (224u << 23); /* inf and NaN */                                                \
-        /* a subnormal half is its mantissa times 2^-24, exact in float */                                   \
-        uintT sub = AS_UINT(CONVERT_FLOAT(hu & 0x3ffu) * 0x1p-24f);                                          \
+        /* a subnormal half is its mantissa times 2^-24, exact in float (signed: converts natively) */       \
+        uintT sub = AS_UINT(CONVERT_FLOAT(AS_INT(hu & 0x3ffu)) * 0x1p-24f);                                  \
         uintT r = exp == 0x0f800000u ? special : (exp == 0u ? sub : normal);                                 \
         return AS_FLOAT(r | ((hu & 0x8000u) << 16));                                                         \
     }                                                                                                        \
@@ -88,10 +96,13 @@ typedef LCL_CAT(ushort, LCL_VEC) storagev_t;
         return CONVERT_USHORT(h | ((u >> 16) & 0x8000u));                                                    \
     }
 
-LCL_HALF_FNS(, float, uint, ushort, convert_uint, convert_float, convert_ushort, as_uint, as_float)
-LCL_HALF_FNS(v, computev_t, LCL_CAT(uint, LCL_VEC), storagev_t, LCL_CAT(convert_uint, LCL_VEC),
-             LCL_CAT(convert_float, LCL_VEC), LCL_CAT(convert_ushort, LCL_VEC), LCL_CAT(as_uint, LCL_VEC),
-             LCL_CAT(as_float, LCL_VEC))
+LCL_HALF_FNS(, float, uint, ushort, convert_uint, convert_float, convert_ushort, as_uint, as_float, as_int)
+typedef LCL_CAT(uint, LCL_VEC) lcl_uintv_t;
+#define LCL_TO_UINTV(x) LCL_CONVERT(x, lcl_uintv_t, LCL_CAT(convert_uint, LCL_VEC))
+#define LCL_TO_FLOATV(x) LCL_CONVERT(x, computev_t, LCL_CAT(convert_float, LCL_VEC))
+#define LCL_TO_USHORTV(x) LCL_CONVERT(x, storagev_t, LCL_CAT(convert_ushort, LCL_VEC))
+LCL_HALF_FNS(v, computev_t, lcl_uintv_t, storagev_t, LCL_TO_UINTV, LCL_TO_FLOATV, LCL_TO_USHORTV,
+             LCL_CAT(as_uint, LCL_VEC), LCL_CAT(as_float, LCL_VEC), LCL_CAT(as_int, LCL_VEC))
 
 #define LCL_LOAD1(i, p) lcl_half_to_float((p)[i])
 #define LCL_STORE1(v, i, p) ((p)[i] = lcl_float_to_half(v))
@@ -118,14 +129,15 @@ inline ushort lcl_float_to_bf16(float f) {
 }
 
 inline computev_t lcl_bf16v_to_float(storagev_t b) {
-    return LCL_CAT(as_float, LCL_VEC)(LCL_CAT(convert_uint, LCL_VEC)(b) << 16);
+    return LCL_CAT(as_float, LCL_VEC)(LCL_CONVERT(b, bitsv_t, LCL_CAT(convert_uint, LCL_VEC)) << 16);
 }
 
 inline storagev_t lcl_floatv_to_bf16(computev_t f) {
     bitsv_t u = LCL_CAT(as_uint, LCL_VEC)(f);
     bitsv_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
     bitsv_t quiet = (u >> 16) | 0x40u;
-    return LCL_CAT(convert_ushort, LCL_VEC)(select(rounded, quiet, LCL_CAT(as_uint, LCL_VEC)(isnan(f))));
+    bitsv_t bits = select(rounded, quiet, LCL_CAT(as_uint, LCL_VEC)(isnan(f)));
+    return LCL_CONVERT(bits, storagev_t, LCL_CAT(convert_ushort, LCL_VEC));
 }
 
 #define LCL_LOAD1(i, p) lcl_bf16_to_float((p)[i])
