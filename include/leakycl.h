@@ -209,7 +209,8 @@ LCL_API lcl_status lcl_tensor_read(const lcl_tensor *t, void *dst);
  * may be the very same range as an input (in place: y is x, dx is dy, or views of the same
  * elements); a partial overlap is rejected. Ops are enqueued in order on the context's queue
  * and may still run when the call returns: read the output, or call lcl_finish.
- * Failures: LCL_ERROR_INVALID_ARGUMENT for NULL, a NaN or infinite alpha, mismatched dtypes,
+ * Failures: LCL_ERROR_INVALID_ARGUMENT for NULL, a NaN or infinite alpha (or one beyond the
+ * fp32 range, for the dtypes that compute in fp32), mismatched dtypes,
  * sizes or contexts, a LCL_MASK tensor, or a partial overlap; LCL_ERROR_UNSUPPORTED for F64
  * on a device without cl_khr_fp64; LCL_ERROR_BUILD_FAILED, LCL_ERROR_OPENCL otherwise.
  * @{ */

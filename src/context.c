@@ -75,13 +75,13 @@ static lcl_status select_indexed(const char *spec, const char *indices, struct s
     cl_platform_id platforms[LCL__MAX_PLATFORMS];
     cl_uint platform_count = list_platforms(platforms);
     if (p >= platform_count)
-        return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': there are %u OpenCL platforms", spec,
-                         (unsigned)platform_count);
+        return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': no platform %lu (OpenCL platforms found: %u)",
+                         spec, p, (unsigned)platform_count);
     cl_device_id devices[LCL__MAX_DEVICES];
     cl_uint device_count = list_devices(platforms[p], CL_DEVICE_TYPE_ALL, devices);
     if (d >= device_count)
-        return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': platform %lu has %u devices", spec, p,
-                         (unsigned)device_count);
+        return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': no device %lu on platform %lu (devices: %u)",
+                         spec, d, p, (unsigned)device_count);
     sel->platform = platforms[p];
     sel->device = devices[d];
     return LCL_SUCCESS;

@@ -13,6 +13,10 @@ lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dty
     if (!lcl__dtype_is_float(dtype))
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: dtype %s (%d) is not a float dtype", fn,
                          lcl_dtype_name(dtype), (int)dtype);
+    /* alpha is rounded to the compute type first: it must stay finite there too. */
+    if (dtype != LCL_F64 && !isfinite((float)alpha))
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: alpha %g overflows fp32, the compute type of %s", fn,
+                         alpha, lcl_dtype_name(dtype));
     if (!lcl_context_supports(ctx, dtype))
         return lcl__fail(LCL_ERROR_UNSUPPORTED, "%s: %s needs cl_khr_fp64, which %s lacks", fn,
                          lcl_dtype_name(dtype), ctx->device_name);

@@ -234,7 +234,10 @@ CASE_TEST(mismatched_tensors)
     X(forward_host_alpha_inf, lcl_forward_host(f->ctx, LCL_F32, N, INFINITY, f->hx, f->hy), INVALID)         \
     X(backward_host_alpha_minus_inf, lcl_backward_host(f->ctx, LCL_F32, N, -INFINITY, f->hx, f->hdy, f->hy), \
       INVALID)                                                                                               \
-    X(backward_host_alpha_nan, lcl_backward_host(f->ctx, LCL_F32, N, NAN, f->hx, f->hdy, f->hy), INVALID)
+    X(backward_host_alpha_nan, lcl_backward_host(f->ctx, LCL_F32, N, NAN, f->hx, f->hdy, f->hy), INVALID)      \
+    X(forward_alpha_beyond_fp32, lcl_forward(f->ctx, 1e39, f->x, f->y), INVALID)                             \
+    X(backward_alpha_beyond_fp32, lcl_backward(f->ctx, -1e39, f->x, f->dy, f->y), INVALID)                   \
+    X(forward_host_alpha_beyond_fp32, lcl_forward_host(f->ctx, LCL_F16, N, 1e39, f->hx, f->hy), INVALID)
 CASE_TEST(bad_alpha)
 
 /* ---- dtypes ------------------------------------------------------------------------------- */

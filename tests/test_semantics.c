@@ -337,3 +337,24 @@ Test(backward, from_output_rejects_negative_alpha) {
     }
     lcl_context_release(ctx);
 }
+
+/* An alpha beyond the fp32 range is finite in f64's compute type: valid there, and rejected
+ * (tests/test_errors.c) for the dtypes that compute in fp32. */
+Test(forward, f64_takes_an_alpha_beyond_fp32) {
+    lcl_context *ctx = test_context();
+    test_rng rng;
+    rng_init(&rng, 0);
+    const double alpha = -1e39;
+    void *x = test_alloc(LCL_F64, MIX_N), *dy = test_alloc(LCL_F64, MIX_N);
+    fill_random(LCL_F64, x, MIX_N, alpha, &rng);
+    fill_random(LCL_F64, dy, MIX_N, alpha, &rng);
+    void *y = run_forward(ctx, LCL_F64, alpha, MIX_N, x);
+    void *dx = run_backward(ctx, LCL_F64, alpha, MIX_N, x, dy);
+    check_forward(LCL_F64, alpha, MIX_N, x, y, "f64, alpha -1e39");
+    check_backward(LCL_F64, alpha, MIX_N, x, dy, dx, "f64, alpha -1e39");
+    free(x);
+    free(dy);
+    free(y);
+    free(dx);
+    lcl_context_release(ctx);
+}
