@@ -25,8 +25,8 @@ struct bench_options {
     bool quick;
 };
 
-static const char usage[] =
-    "usage: leakycl-bench [options]\n"
+const char leakycl_bench_usage[] =
+    "usage: leakycl-bench [options]   (also: leakycl bench [options])\n"
     "Times every op on each device against the device's own copy bandwidth and the CPU backend.\n"
     "  --device SPEC     a device to measure (repeatable; default: every OpenCL device; with\n"
     "                    --quick: the default device). The CPU backend is always measured.\n"
@@ -136,7 +136,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o) {
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
+            fputs(leakycl_bench_usage, stdout);
             return 1;
         }
         if (strcmp(a, "--quick") == 0)

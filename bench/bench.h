@@ -13,6 +13,9 @@
  * name); returns the process exit code: 0, 1 when something failed, 2 for a bad command line. */
 int leakycl_bench_main(int argc, char **argv);
 
+/* The --help text. */
+extern const char leakycl_bench_usage[];
+
 enum bench_op { BENCH_FORWARD, BENCH_BACKWARD, BENCH_BACKWARD_FROM_OUTPUT, BENCH_OP_COUNT };
 enum bench_view { BENCH_RESIDENT, BENCH_OFFLOAD, BENCH_VIEW_COUNT };
 

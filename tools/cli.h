@@ -29,6 +29,7 @@ struct cli_command {
 /* The subcommands (one file each). */
 extern const struct cli_command cli_cmd_devices;
 extern const struct cli_command cli_cmd_check;
+extern const struct cli_command cli_cmd_bench;
 
 /** Prints "leakycl: <message>\n" to stderr: one line, nothing else. */
 void cli_error(const char *fmt, ...)

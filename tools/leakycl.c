@@ -18,6 +18,7 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_devices,
     &cli_cmd_check,
+    &cli_cmd_bench,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
