@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Build logs can be long; the message grows on the heap up to this cap and is truncated after. */
-#define LCL__ERROR_CAP (64 * 1024)
+#define LCL__ERROR_CAP ((size_t)64 * 1024)
 
 static _Thread_local char error_inline[1024];
 static _Thread_local char *error_heap;
