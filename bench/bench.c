@@ -30,7 +30,11 @@ const char leakycl_bench_usage[] =
     "Times every op on each device against the device's own copy bandwidth and the CPU backend.\n"
     "  --device SPEC     a device to measure (repeatable; default: every OpenCL device; with\n"
     "                    --quick: the default device). The CPU backend is always measured.\n"
-    "  --ops LIST        forward,backward,backward_from_output (default: all)\n"
+    "  --ops LIST        forward,backward,backward_from_output, forward_masked,backward_masked,\n"
+    "                    prelu_forward,prelu_backward, batch_forward (4 items of n/4),\n"
+    "                    batch_small_items,calls_small_items (1,000 items of 1,024 as one batch\n"
+    "                    call or as 1,000 lcl_forward calls; n = 1,024,000, when --max >= 20)\n"
+    "                    (default: all)\n"
     "  --dtypes LIST     f32,f16,bf16,f64 (default: all the device supports)\n"
     "  --views LIST      resident,offload (default: both)\n"
     "  --min K --max K   sizes 2^K elements, from 2^min to 2^max (default 10 and 27)\n"
@@ -53,10 +57,11 @@ static void bench_error(const char *fmt, ...) {
     va_end(args);
 }
 
-const char *bench_op_name(enum bench_op op) {
-    static const char *const names[] = {"forward", "backward", "backward_from_output"};
-    return (unsigned)op < BENCH_OP_COUNT ? names[op] : "?";
-}
+static const char *const op_names[BENCH_OP_COUNT] = {
+    "forward",       "backward",       "backward_from_output", "forward_masked",    "backward_masked",
+    "prelu_forward", "prelu_backward", "batch_forward",        "batch_small_items", "calls_small_items"};
+
+const char *bench_op_name(enum bench_op op) { return (unsigned)op < BENCH_OP_COUNT ? op_names[op] : "?"; }
 
 const char *bench_view_name(enum bench_view view) { return view == BENCH_RESIDENT ? "resident" : "offload"; }
 
@@ -116,6 +121,8 @@ static void set_defaults(struct bench_options *o) {
 static void apply_quick(struct bench_options *o) {
     o->quick = true;
     o->ops[BENCH_BACKWARD_FROM_OUTPUT] = false;
+    for (int op = BENCH_PRELU_FORWARD; op < BENCH_OP_COUNT; ++op)
+        o->ops[op] = false;
     o->dtypes[LCL_BF16] = o->dtypes[LCL_F64] = false;
     o->min_log2 = 12;
     o->max_log2 = 24;
@@ -126,7 +133,6 @@ static void apply_quick(struct bench_options *o) {
 
 /* Returns 0 to run, 1 after --help, 2 on a bad command line. */
 static int parse_options(int argc, char **argv, struct bench_options *o) {
-    static const char *const op_names[] = {"forward", "backward", "backward_from_output"};
     static const char *const dtype_names[] = {"f32", "f16", "bf16", "f64"};
     static const char *const view_names[] = {"resident", "offload"};
     set_defaults(o);
@@ -254,7 +260,7 @@ static void record(struct bench_run *run, const char *spec, lcl_context *ctx, en
     r->op = op;
     r->dtype = dtype;
     r->n = n;
-    r->bytes = (op == BENCH_FORWARD ? 2 : 3) * n * lcl_dtype_size(dtype);
+    r->bytes = bench_op_bytes(op, dtype, n);
     r->seconds = s->median;
     r->spread = s->median > 0 ? (s->max - s->min) / s->median : 0;
     r->samples = s->samples;
@@ -362,6 +368,45 @@ static void host_arrays_release(struct host_arrays *h) {
     memset(h, 0, sizeof *h);
 }
 
+/* One op of extra.c on the point's tensors, recorded as a resident row. */
+static void measure_extra(struct bench_run *run, const char *spec, lcl_context *ctx, enum bench_op op,
+                          lcl_dtype dtype, size_t n, struct point *p, double copy_seconds) {
+    struct bench_extra e;
+    struct bench_stats s;
+    progress(run, spec, bench_op_name(op), dtype, n);
+    if (bench_extra_setup(&e, ctx, op, n, p->x, p->dy, p->y) != 0) {
+        report_failure(run, spec, bench_op_name(op), dtype, n);
+        return;
+    }
+    struct bench_work w = bench_extra_work(&e);
+    if (bench_time(&run->opt->timing, &w, &s) == 0)
+        record(run, spec, ctx, BENCH_RESIDENT, op, dtype, n, &s, copy_seconds);
+    else
+        report_failure(run, spec, bench_op_name(op), dtype, n);
+    bench_extra_release(&e);
+}
+
+/* 1,000 items of 1,024 elements as one batch call and as 1,000 calls, side by side. */
+static void measure_small_items(struct bench_run *run, const char *spec, lcl_context *ctx, lcl_dtype dtype,
+                                const struct host_arrays *h) {
+    const struct bench_options *o = run->opt;
+    size_t n = (size_t)BENCH_SMALL_ITEMS * BENCH_SMALL_ITEM_N;
+    if (!o->views[BENCH_RESIDENT] || (!o->ops[BENCH_BATCH_SMALL_ITEMS] && !o->ops[BENCH_CALLS_SMALL_ITEMS]))
+        return;
+    struct point p;
+    struct bench_stats copy = {0, 0, 0, 0};
+    if (point_create(ctx, dtype, n, h->x, h->dy, &p) != 0 ||
+        time_copy(ctx, &p, h->x, n * lcl_dtype_size(dtype), &o->timing, &copy) != 0) {
+        report_failure(run, spec, "setup", dtype, n);
+        point_release(&p);
+        return;
+    }
+    for (int op = BENCH_BATCH_SMALL_ITEMS; op <= BENCH_CALLS_SMALL_ITEMS; ++op)
+        if (o->ops[op])
+            measure_extra(run, spec, ctx, (enum bench_op)op, dtype, n, &p, copy.median);
+    point_release(&p);
+}
+
 static void measure_point(struct bench_run *run, const char *spec, lcl_context *ctx, lcl_dtype dtype, size_t n,
                           const struct host_arrays *h) {
     const struct bench_options *o = run->opt;
@@ -377,6 +422,11 @@ static void measure_point(struct bench_run *run, const char *spec, lcl_context *
         if (!o->ops[op])
             continue;
         struct bench_stats s;
+        if (op >= BENCH_FIRST_EXTRA_OP) {
+            if (o->views[BENCH_RESIDENT] && op < BENCH_BATCH_SMALL_ITEMS)
+                measure_extra(run, spec, ctx, (enum bench_op)op, dtype, n, &p, copy.median);
+            continue;
+        }
         if (o->views[BENCH_RESIDENT]) {
             struct bench_resident r = {ctx, (enum bench_op)op, p.x, p.dy, p.y};
             struct bench_work w = bench_resident_work(&r);
@@ -442,6 +492,8 @@ static void measure_device(struct bench_run *run, const char *spec, uint64_t *rn
         } else {
             for (unsigned k = o->min_log2; k <= o->max_log2 && ((size_t)1 << k) <= largest; k += o->step_log2)
                 measure_point(run, spec, ctx, dtype, (size_t)1 << k, &h);
+            if (largest >= (size_t)BENCH_SMALL_ITEMS * BENCH_SMALL_ITEM_N)
+                measure_small_items(run, spec, ctx, dtype, &h);
         }
         host_arrays_release(&h);
     }
@@ -463,14 +515,18 @@ static void attach_cpu_times(struct bench_rows *rows) {
 
 static size_t count_points(const struct bench_options *o, int device_count) {
     size_t per_size = 0;
-    for (int op = 0; op < BENCH_OP_COUNT; ++op)
+    for (int op = 0; op < BENCH_BATCH_SMALL_ITEMS; ++op)
         if (o->ops[op])
-            per_size += (size_t)o->views[BENCH_RESIDENT] + (o->views[BENCH_OFFLOAD] && op != BENCH_BACKWARD_FROM_OUTPUT);
+            per_size += (size_t)o->views[BENCH_RESIDENT] +
+                        (o->views[BENCH_OFFLOAD] && op != BENCH_BACKWARD_FROM_OUTPUT && op < BENCH_FIRST_EXTRA_OP);
     size_t sizes = (o->max_log2 - o->min_log2) / o->step_log2 + 1;
     size_t dtypes = 0;
     for (int d = 0; d <= LCL_F64; ++d)
         dtypes += o->dtypes[d];
-    return per_size * sizes * dtypes * (size_t)device_count;
+    size_t small_items = 0;
+    if (o->views[BENCH_RESIDENT] && ((size_t)1 << o->max_log2) >= (size_t)BENCH_SMALL_ITEMS * BENCH_SMALL_ITEM_N)
+        small_items = (size_t)o->ops[BENCH_BATCH_SMALL_ITEMS] + o->ops[BENCH_CALLS_SMALL_ITEMS];
+    return (per_size * sizes + small_items) * dtypes * (size_t)device_count;
 }
 
 int leakycl_bench_main(int argc, char **argv) {

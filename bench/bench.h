@@ -16,7 +16,24 @@ int leakycl_bench_main(int argc, char **argv);
 /* The --help text. */
 extern const char leakycl_bench_usage[];
 
-enum bench_op { BENCH_FORWARD, BENCH_BACKWARD, BENCH_BACKWARD_FROM_OUTPUT, BENCH_OP_COUNT };
+enum bench_op {
+    BENCH_FORWARD,
+    BENCH_BACKWARD,
+    BENCH_BACKWARD_FROM_OUTPUT,
+    /* extra.c: resident tensors only */
+    BENCH_FORWARD_MASKED,     /* y and the sign mask */
+    BENCH_BACKWARD_MASKED,    /* dx from the mask and dy */
+    BENCH_PRELU_FORWARD,      /* [4, 16, n/64] */
+    BENCH_PRELU_BACKWARD,     /* dx and dalpha */
+    BENCH_BATCH_FORWARD,      /* one batch call of 4 items of n/4 (views of one buffer) */
+    BENCH_BATCH_SMALL_ITEMS,  /* one batch call of 1,000 items of 1,024 (n = 1,024,000 only) */
+    BENCH_CALLS_SMALL_ITEMS,  /* the same 1,000 items as 1,000 lcl_forward calls */
+    BENCH_OP_COUNT
+};
+/* The first op measured by extra.c, and the size of the small-items rows. */
+#define BENCH_FIRST_EXTRA_OP BENCH_FORWARD_MASKED
+#define BENCH_SMALL_ITEMS 1000
+#define BENCH_SMALL_ITEM_N 1024
 enum bench_view { BENCH_RESIDENT, BENCH_OFFLOAD, BENCH_VIEW_COUNT };
 
 /* One measured point. */
@@ -42,6 +59,8 @@ struct bench_rows {
 };
 
 const char *bench_op_name(enum bench_op op);
+/* The bytes an op must move over n elements: its floor. */
+size_t bench_op_bytes(enum bench_op op, lcl_dtype dtype, size_t n);
 const char *bench_view_name(enum bench_view view);
 double bench_gbps(const struct bench_row *r);
 double bench_copy_share(const struct bench_row *r);

@@ -118,7 +118,8 @@ LCL_API const char *lcl_dtype_name(lcl_dtype dtype);
  * The environment is read here, once: LEAKYCL_VERIFY=1 makes every OpenCL op of this context
  * also run on the CPU backend and fail with LCL_ERROR_OPENCL, naming the first differing
  * index, on a mismatch; LEAKYCL_KERNEL_DIR=DIR loads the kernel sources from DIR instead of
- * the copies built into the library. */
+ * the copies built into the library; LEAKYCL_CHUNK_BYTES and LEAKYCL_ZERO_COPY shape the
+ * host-array functions (see @ref host). */
 LCL_API lcl_status lcl_context_create(const char *device, lcl_context **out);
 
 /** Creates a context that enqueues on the app's in-order @p queue (its context and device
@@ -230,11 +231,142 @@ LCL_API lcl_status lcl_backward_from_output(lcl_context *ctx, double alpha, cons
 
 /** @} */
 
+/** @defgroup batch Batches
+ * Many leaky ReLUs in one call: item i computes y[i] = f(x[i]) with slope alpha[i] (backward:
+ * dx[i] from x[i] and dy[i]), as lcl_forward / lcl_backward would, bit for bit.
+ *
+ * Items whose tensors are views of the same buffers (an app's activation arena: every x[i] a
+ * view of one tensor, every y[i] of another, or of the same one) and of one dtype run as ONE
+ * kernel launch, whatever their number and sizes; items on other buffers form further groups of
+ * one launch each. The per-item offsets, sizes and slopes are uploaded once per call into a
+ * device buffer the context keeps and reuses. On the CPU backend large items run one after
+ * another on all threads and small ones side by side.
+ *
+ * Rules:
+ * - count = 0 is a no-op (the arrays may then be NULL); items may have 0 elements.
+ * - Within an item, the tensors belong to @p ctx and have one float dtype and one size; items
+ *   may differ in dtype and size. Each alpha[i] is checked as lcl_forward checks alpha.
+ * - An item may run in place: y[i] may be the very range x[i] is (dx[i] that of dy[i] or x[i]);
+ *   a partial overlap is rejected.
+ * - Items run in no particular order and may run at the same time, so an item's output may
+ *   share no element with another item's tensors (inputs may be shared freely between items);
+ *   such a batch is rejected.
+ * - Every item is validated before anything is enqueued: one bad item (a NULL, a mismatch, a
+ *   NaN or infinite alpha, an overlap) rejects the whole call with LCL_ERROR_INVALID_ARGUMENT
+ *   and nothing is written. The message names the item.
+ * Failures otherwise as for lcl_forward.
+ * @{ */
+
+/** y[i] = x[i] if x[i] > 0, else alpha[i] * x[i], for i < @p count. */
+LCL_API lcl_status lcl_forward_batch(lcl_context *ctx, size_t count, const double *alpha,
+                                     const lcl_tensor *const *x, lcl_tensor *const *y);
+
+/** dx[i] = dy[i] if x[i] > 0, else alpha[i] * dy[i], for i < @p count. */
+LCL_API lcl_status lcl_backward_batch(lcl_context *ctx, size_t count, const double *alpha,
+                                      const lcl_tensor *const *x, const lcl_tensor *const *dy,
+                                      lcl_tensor *const *dx);
+
+/** @} */
+
+/** @defgroup prelu PReLU: a slope per channel
+ * x is [batch, channels, inner] in row-major order, batch = n / (channels * inner): element e
+ * has channel (e / inner) % channels. inner = 1 covers [N, C] and channels-last layouts,
+ * inner = H * W covers NCHW. @p alpha is a tensor of @p channels slopes of x's dtype, on the
+ * device; each slope is read in the storage type and widened to the compute type, so y and dx
+ * are bit for bit what lcl_forward / lcl_backward give with alpha = alpha[c] (any slope works,
+ * negative ones as in ONNX PRelu; the slopes are not checked: a NaN slope gives NaN on its
+ * channel's alpha branch).
+ *
+ * Rules: @p channels >= 1, @p inner >= 1, and n a multiple of channels * inner (n = 0 is
+ * fine); y, dx and dalpha belong to @p ctx and have x's dtype; y may be x and dx may be dy or x
+ * (in place), but no output may overlap @p alpha, and dalpha may overlap none of x, dy and dx
+ * (it may be alpha itself: the slopes are read before it is written). Validation happens before
+ * anything is enqueued; failures as for lcl_forward.
+ * @{ */
+
+/** y = x if x > 0, else alpha[c] * x, c the element's channel. */
+LCL_API lcl_status lcl_prelu_forward(lcl_context *ctx, size_t channels, size_t inner, const lcl_tensor *alpha,
+                                     const lcl_tensor *x, lcl_tensor *y);
+
+/** dx = dy if x > 0, else alpha[c] * dy; and, unless @p dalpha is NULL, the slope gradient
+ * dalpha[c] = the sum over batch and inner of dy * x where !(x > 0) (the alpha branch: x <= 0,
+ * and NaN x, which makes the sum NaN), overwriting dalpha's @p channels values.
+ *
+ * dalpha is the one result that is not exact. Each product dy * x is rounded to the compute
+ * type (fp32 for F32, F16 and BF16, fp64 for F64) and summed in it in two stages, without
+ * atomics: first partial sums over a fixed partition (blocks of 512 consecutive elements of a
+ * channel; or, when inner < 256 and batch >= 256, each column of blocks of 256 batch rows), each
+ * kept in interleaved running sums flushed every few steps; then a channel's partial sums are
+ * added pairwise, and the result is rounded once to dalpha's storage type. The partition
+ * depends on the sizes only, never on the device's work-group size or thread count, so the same
+ * inputs give the same bits on every run of one backend; the OpenCL and CPU backends may differ
+ * in the last bits. For F32 at a million elements per channel the error stays within
+ * 1e-5 * sum |dy * x| (tested). dalpha uses a device buffer of at most about n / 64 bytes (n / 32 for
+ * F64) that the context keeps for later calls. */
+LCL_API lcl_status lcl_prelu_backward(lcl_context *ctx, size_t channels, size_t inner, const lcl_tensor *alpha,
+                                      const lcl_tensor *x, const lcl_tensor *dy, lcl_tensor *dx,
+                                      lcl_tensor *dalpha);
+
+/** @} */
+
+/** @defgroup mask The sign mask: training with 1 bit per activation
+ * Backward from the forward output (lcl_backward_from_output) is exact only for alpha >= 0,
+ * and lcl_backward needs x, a second full tensor. The masked forward also stores the sign of x,
+ * (x > 0), in a LCL_MASK tensor of n bits (element i is bit i mod 32 of 32-bit word i / 32);
+ * the masked backward needs only that mask and dy. It is exact for every alpha (negative
+ * included), may run in place (dx = dy), and keeps 1 bit per element for the backward instead
+ * of 4 bytes of fp32 x.
+ *
+ * Cost: the masked forward moves the forward's bytes plus n / 8 for the mask; the masked
+ * backward reads dy and the mask and writes dx (2 elements and 1 bit per element, where
+ * lcl_backward moves 3 elements), so it is the faster backward.
+ *
+ * Rules: the mask is a LCL_MASK tensor of @p ctx with as many elements as the float tensors;
+ * a view of a mask starts on a multiple of 32 (lcl_tensor_view enforces it), while the float
+ * tensors may start anywhere. The forward writes every bit of the mask's elements; bits of the
+ * last word past element n-1 (which belong to no element of this mask) are left as they were.
+ * y may be x and dx may be dy (in place); the mask may overlap no float tensor of the call.
+ * Failures as for lcl_forward, plus LCL_ERROR_INVALID_ARGUMENT when @p mask is not a LCL_MASK
+ * tensor of the right size.
+ * @{ */
+
+/** y = x if x > 0, else alpha * x; and mask bit i = (x[i] > 0) (so -0, +0 and NaN give 0). */
+LCL_API lcl_status lcl_forward_masked(lcl_context *ctx, double alpha, const lcl_tensor *x, lcl_tensor *y,
+                                      lcl_tensor *mask);
+
+/** dx = dy where the mask bit is 1, else alpha * dy: equal, bit for bit, to lcl_backward with
+ * the x the mask was made from, for every alpha. */
+LCL_API lcl_status lcl_backward_masked(lcl_context *ctx, double alpha, const lcl_tensor *mask,
+                                       const lcl_tensor *dy, lcl_tensor *dx);
+
+/** @} */
+
 /** @defgroup host Leaky ReLU on host arrays
- * Blocking: upload, compute, download (the CPU backend computes in place in host memory).
- * Any n; arrays larger than the device holds are processed in chunks. The output may be the
- * very same array as an input (in place: y is x, dx is dy or x); a partial overlap is
- * rejected. NULL arrays are allowed only with n = 0. Failures as for the tensor ops.
+ * Blocking: when the call returns, the output holds every result and nothing of the call still
+ * runs. The CPU backend computes in host memory. An OpenCL device takes one of two paths:
+ *
+ * - Zero-copy, on a device that shares host memory (CL_DEVICE_HOST_UNIFIED_MEMORY: PoCL,
+ *   integrated GPUs): the arrays are wrapped with CL_MEM_USE_HOST_PTR from their first address
+ *   aligned to CL_DEVICE_MEM_BASE_ADDR_ALIGN and computed where they lie; the elements before
+ *   that address (less than one alignment unit per array) are computed on the CPU backend,
+ *   with bit-identical results. Arrays beyond the device's largest allocation are cut in pieces.
+ * - Streamed, on other devices (and where a pointer is not aligned to its element size, or the
+ *   two inputs partially overlap): chunks go through pinned staging buffers that the context
+ *   allocates on its first such call and keeps, and the upload of one chunk, the kernel on the
+ *   one before and the download of the one before that overlap. Any n, arrays larger than the
+ *   device's memory included. One streamed call at a time per context: others wait their turn.
+ *
+ * The output may be the very same array as an input (in place: y is x, dx is dy or x); a
+ * partial overlap is rejected. NULL arrays are allowed only with n = 0. Only the output is
+ * written: an out-of-place call leaves its inputs untouched whatever fails. A failure midway
+ * returns its status with the chunk and its elements in lcl_last_error(); the output is then
+ * partly written. Otherwise failures as for the tensor ops.
+ *
+ * Read at context creation: LEAKYCL_CHUNK_BYTES (bytes per streamed chunk and per staging
+ * buffer, and the most bytes per zero-copy piece, rounded down to the alignment; default: 4 MiB
+ * within the device's limits for chunks, the largest allocation for pieces) and
+ * LEAKYCL_ZERO_COPY=0 (stream even on a device that shares host memory), both meant for tests
+ * and measurements.
  * @{ */
 
 /** y[i] = f(x[i]) for i < n, on host arrays of @p dtype. */

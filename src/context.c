@@ -144,12 +144,19 @@ static lcl_context *context_alloc(void) {
         free(ctx);
         return NULL;
     }
+    if (pthread_mutex_init(&ctx->stage_lock, NULL) != 0) {
+        pthread_mutex_destroy(&ctx->lock);
+        free(ctx);
+        return NULL;
+    }
+    ctx->fail_chunk = SIZE_MAX;
     const char *verify = getenv("LEAKYCL_VERIFY");
     ctx->verify = verify && strcmp(verify, "1") == 0;
     const char *dir = getenv("LEAKYCL_KERNEL_DIR");
     if (dir && *dir) {
         ctx->kernel_dir = strdup(dir);
         if (!ctx->kernel_dir) {
+            pthread_mutex_destroy(&ctx->stage_lock);
             pthread_mutex_destroy(&ctx->lock);
             free(ctx);
             return NULL;
@@ -206,7 +213,7 @@ static lcl_status init_device_info(lcl_context *ctx) {
     /* GPUs convert halves in hardware; CPU devices are faster with the integer form. */
     ctx->soft_half = !gpu;
     ctx->backend = LCL_BACKEND_OPENCL;
-    return LCL_SUCCESS;
+    return lcl__offload_init(ctx);
 }
 
 static lcl_status create_cl_objects(lcl_context *ctx, const struct selection *sel) {
@@ -297,11 +304,14 @@ void lcl_context_release(lcl_context *ctx) {
     if (ctx->queue) {
         clFinish(ctx->queue); /* release cannot report; the app sees a failure on its next call */
     }
+    lcl__offload_release(ctx);
+    lcl__workspaces_release(ctx);
     lcl__programs_release(ctx);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->cl_ctx)
         clReleaseContext(ctx->cl_ctx);
+    pthread_mutex_destroy(&ctx->stage_lock);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->kernel_dir);
     free(ctx);

@@ -26,7 +26,20 @@ const char *lcl__cl_error_name(cl_int err);
 
 /* ---- programs and kernels (program.c) ------------------------------------------------------ */
 
-enum lcl__kernel_id { LCL__K_FORWARD, LCL__K_BACKWARD, LCL__KERNEL_COUNT };
+enum lcl__kernel_id {
+    LCL__K_FORWARD,
+    LCL__K_BACKWARD,
+    LCL__K_FORWARD_BATCH,        /* batch.cl */
+    LCL__K_BACKWARD_BATCH,
+    LCL__K_PRELU_FORWARD,        /* prelu.cl */
+    LCL__K_PRELU_BACKWARD,
+    LCL__K_PRELU_BACKWARD_PARTIAL,
+    LCL__K_PRELU_BACKWARD_COLUMNS,
+    LCL__K_PRELU_DALPHA,
+    LCL__K_FORWARD_MASKED,       /* mask.cl */
+    LCL__K_BACKWARD_MASKED,
+    LCL__KERNEL_COUNT
+};
 
 /* A pool of cl_kernel objects for one kernel: clSetKernelArg is not thread-safe on one kernel,
  * so each launch takes a kernel of its own from the pool and puts it back after enqueueing. */
@@ -59,8 +72,21 @@ struct lcl_context {
     unsigned chunk;           /* vectors per work-item */
     bool nontemporal;         /* the compiler is clang (PoCL): non-temporal stores available */
     bool soft_half;           /* f16 through integer arithmetic instead of vload_half/vstore_half */
-    pthread_mutex_t lock;     /* guards programs and kernel pools */
+    pthread_mutex_t lock;     /* guards programs and kernel pools, and creates host_queue */
     struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
+    /* Host arrays (host.c, offload.c). */
+    cl_ulong global_mem;      /* CL_DEVICE_GLOBAL_MEM_SIZE */
+    size_t base_align;        /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */
+    bool zero_copy;           /* host-unified memory, and LEAKYCL_ZERO_COPY is not 0 at creation */
+    size_t chunk_bytes;       /* LEAKYCL_CHUNK_BYTES at creation, or 0 for the device's own choice */
+    size_t fail_chunk;        /* LEAKYCL_TEST_FAIL_CHUNK at creation (tests only), or SIZE_MAX */
+    bool copy_threads;        /* staging copies on the OpenMP threads: not on CPU devices, whose own
+                                 threads those would compete with */
+    cl_command_queue host_queue;    /* zero-copy launches; created on first use under lock */
+    pthread_mutex_t stage_lock;     /* one streamed call at a time owns the staging */
+    struct lcl__staging *staging;   /* created on first streamed call under stage_lock */
+    /* Device buffers that batch and PReLU calls reuse (launch.c); created on first use under lock. */
+    struct lcl__workspace *workspaces[2];
 };
 
 /* ---- tensors (tensor.c) -------------------------------------------------------------------- */
@@ -117,6 +143,30 @@ lcl_status lcl__cl_eltwise(lcl_context *ctx, const struct lcl__eltwise *call, co
 lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *call, cl_mem sel,
                                    size_t sel_off, cl_mem grad, size_t grad_off, cl_mem out, size_t out_off);
 
+/* The buffers of one kernel launch, with element offsets. */
+struct lcl__cl_operands {
+    cl_mem sel;
+    size_t sel_off;
+    cl_mem grad; /* NULL for the forward */
+    size_t grad_off;
+    cl_mem out;
+    size_t out_off;
+};
+/* Enqueues the kernel on `queue` after the events in `wait`; *event (if not NULL) is its event. */
+lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, const struct lcl__eltwise *call,
+                                   const struct lcl__cl_operands *ops, cl_uint wait_count, const cl_event *wait,
+                                   cl_event *event);
+
+/* Host arrays on an OpenCL device (offload.c): streamed through pinned staging buffers, or
+ * wrapped in place where the device shares host memory. Arguments already validated, n > 0;
+ * only `out` is ever written. */
+lcl_status lcl__offload(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call, const void *sel,
+                        const void *grad, void *out);
+/* Reads the device's and the environment's settings for offload (OpenCL context creation). */
+lcl_status lcl__offload_init(lcl_context *ctx);
+/* Frees the staging and the host queue (lcl_context_release). */
+void lcl__offload_release(lcl_context *ctx);
+
 /* Program and kernel management (program.c). */
 lcl_status lcl__program_get(lcl_context *ctx, lcl_dtype dtype, struct lcl__program **out);
 lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out);
@@ -143,6 +193,68 @@ float lcl__half_to_float(uint16_t h);
 uint16_t lcl__float_to_half(float f);
 float lcl__bf16_to_float(uint16_t b);
 uint16_t lcl__float_to_bf16(float f);
+
+/* ---- batches, PReLU and the sign mask ------------------------------------------------------ */
+
+/* Kernel launches outside opencl_ops.c (launch.c): take a kernel from the pool, set its
+ * arguments one by one (the first failure is kept), enqueue it over `items` work-items rounded
+ * up to whole work-groups (none for 0), and give the kernel back. */
+struct lcl__launch {
+    lcl_dtype dtype;
+    enum lcl__kernel_id id;
+    cl_kernel kernel;
+    cl_uint next;
+    cl_int err;
+};
+lcl_status lcl__launch_begin(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__launch *l);
+void lcl__launch_arg(struct lcl__launch *l, size_t size, const void *value);
+void lcl__launch_mem(struct lcl__launch *l, cl_mem mem);
+void lcl__launch_ulong(struct lcl__launch *l, size_t value);
+void lcl__launch_alpha(struct lcl__launch *l, double alpha); /* rounded to the dtype's compute type */
+lcl_status lcl__launch_end(lcl_context *ctx, struct lcl__launch *l, size_t items);
+/* The elements one work-item of the plain kernels handles for dtype. */
+size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype);
+
+/* A per-context device buffer reused across calls, with host staging to upload from. Callers
+ * hold it locked from filling it to enqueueing the last kernel that reads it: the queue is in
+ * order, so the next holder's writes land after those kernels. */
+enum lcl__workspace_id { LCL__WS_BATCH, LCL__WS_PRELU };
+struct lcl__workspace;
+lcl_status lcl__workspace_lock(lcl_context *ctx, enum lcl__workspace_id id, struct lcl__workspace **out);
+void lcl__workspace_unlock(struct lcl__workspace *ws);
+/* The device buffer, grown to at least `bytes` (its contents are lost when it grows). */
+lcl_status lcl__workspace_device(lcl_context *ctx, struct lcl__workspace *ws, size_t bytes, cl_mem *out);
+/* Host memory of `bytes` to fill for lcl__workspace_upload; waits for the upload that used it last. */
+lcl_status lcl__workspace_staging(struct lcl__workspace *ws, size_t bytes, void **out);
+/* Enqueues the copy of the staging's first `bytes` to the device buffer's start (no wait). */
+lcl_status lcl__workspace_upload(lcl_context *ctx, struct lcl__workspace *ws, size_t bytes);
+void lcl__workspaces_release(lcl_context *ctx); /* lcl_context_release, after clFinish */
+
+/* PReLU (prelu.c, cpu_prelu.c): out = y (forward) or dx (backward) on [n / (channels * inner),
+ * channels, inner]; dalpha (backward only) may be NULL. */
+struct lcl__prelu {
+    enum lcl__op op;
+    lcl_dtype dtype;
+    size_t n, channels, inner;
+};
+/* CPU backend on host arrays; out may equal x or dy, dalpha may equal alpha. Fails only when
+ * out of memory for dalpha's partial sums, before anything is written. */
+lcl_status lcl__cpu_prelu(const struct lcl__prelu *call, const void *alpha, const void *x, const void *dy,
+                          void *out, void *dalpha);
+/* sum |dy * x| over each channel's alpha branch, in fp64: the scale of dalpha's error (checks). */
+void lcl__prelu_sum_abs(const struct lcl__prelu *call, const void *x, const void *dy, double *sum_abs);
+/* dalpha's partition (OpenCL and CPU backends): blocks of LCL__PRELU_BLOCK elements of one
+ * channel, or, for an inner shorter than LCL__PRELU_BLOCK / 2 and a batch of at least
+ * LCL__PRELU_ROWS, column sums over blocks of LCL__PRELU_ROWS rows. */
+#define LCL__PRELU_BLOCK 512
+#define LCL__PRELU_ROWS 256
+bool lcl__prelu_by_columns(const struct lcl__prelu *call);
+
+/* The sign mask on host arrays (cpu_mask.c): n bits in ceil(n / 32) words; bits past n in the
+ * last word are left as they were. y may equal x, dx may equal dy. */
+void lcl__cpu_forward_masked(lcl_dtype dtype, size_t n, double alpha, const void *x, void *y, uint32_t *mask);
+void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy,
+                              void *dx);
 
 /* Aligned host allocation for CPU-backend tensors and staging. */
 void *lcl__aligned_alloc(size_t bytes);

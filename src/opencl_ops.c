@@ -38,8 +38,9 @@ static size_t global_size(const lcl_context *ctx, lcl_dtype dtype, size_t n) {
     return (items + wg - 1) / wg * wg;
 }
 
-lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *call, cl_mem sel, size_t sel_off,
-                                   cl_mem grad, size_t grad_off, cl_mem out, size_t out_off) {
+lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, const struct lcl__eltwise *call,
+                                   const struct lcl__cl_operands *ops, cl_uint wait_count, const cl_event *wait,
+                                   cl_event *event) {
     if (call->n == 0)
         return LCL_SUCCESS;
     enum lcl__kernel_id id = call->op == LCL__OP_FORWARD ? LCL__K_FORWARD : LCL__K_BACKWARD;
@@ -48,21 +49,28 @@ lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *
     if (st != LCL_SUCCESS)
         return st;
     cl_ulong n = call->n;
-    arg_buffer(&a, sel, sel_off);
+    arg_buffer(&a, ops->sel, ops->sel_off);
     if (call->op == LCL__OP_BACKWARD)
-        arg_buffer(&a, grad, grad_off);
-    arg_buffer(&a, out, out_off);
+        arg_buffer(&a, ops->grad, ops->grad_off);
+    arg_buffer(&a, ops->out, ops->out_off);
     arg(&a, sizeof n, &n);
     arg_alpha(&a, call->dtype, call->alpha);
     st = lcl__cl_check(a.err, "clSetKernelArg");
     if (st == LCL_SUCCESS) {
         size_t global = global_size(ctx, call->dtype, call->n);
         size_t local = ctx->work_group_size;
-        st = lcl__cl_check(clEnqueueNDRangeKernel(ctx->queue, a.kernel, 1, NULL, &global, &local, 0, NULL, NULL),
+        st = lcl__cl_check(clEnqueueNDRangeKernel(queue, a.kernel, 1, NULL, &global, &local, wait_count,
+                                                  wait_count ? wait : NULL, event),
                            "clEnqueueNDRangeKernel");
     }
     lcl__kernel_release_to_pool(ctx, call->dtype, id, a.kernel);
     return st;
+}
+
+lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *call, cl_mem sel, size_t sel_off,
+                                   cl_mem grad, size_t grad_off, cl_mem out, size_t out_off) {
+    struct lcl__cl_operands ops = {sel, sel_off, grad, grad_off, out, out_off};
+    return lcl__cl_eltwise_enqueue(ctx, ctx->queue, call, &ops, 0, NULL, NULL);
 }
 
 lcl_status lcl__cl_eltwise(lcl_context *ctx, const struct lcl__eltwise *call, const lcl_tensor *sel,

@@ -8,12 +8,21 @@
 #include <string.h>
 
 /* The files that make up every program, in order: types first, then the kernels using them. */
-static const char *const program_files[] = {"dtype", "eltwise"};
+static const char *const program_files[] = {"dtype", "eltwise", "lanes", "batch", "prelu", "mask"};
 #define PROGRAM_FILE_COUNT (sizeof program_files / sizeof program_files[0])
 
 static const char *const kernel_names[LCL__KERNEL_COUNT] = {
     [LCL__K_FORWARD] = "lcl_forward",
     [LCL__K_BACKWARD] = "lcl_backward",
+    [LCL__K_FORWARD_BATCH] = "lcl_batch_forward",
+    [LCL__K_BACKWARD_BATCH] = "lcl_batch_backward",
+    [LCL__K_PRELU_FORWARD] = "lcl_prelu_forward",
+    [LCL__K_PRELU_BACKWARD] = "lcl_prelu_backward",
+    [LCL__K_PRELU_BACKWARD_PARTIAL] = "lcl_prelu_backward_partial",
+    [LCL__K_PRELU_BACKWARD_COLUMNS] = "lcl_prelu_backward_columns",
+    [LCL__K_PRELU_DALPHA] = "lcl_prelu_dalpha",
+    [LCL__K_FORWARD_MASKED] = "lcl_mask_forward",
+    [LCL__K_BACKWARD_MASKED] = "lcl_mask_backward",
 };
 
 static const char *const dtype_macros[LCL__FLOAT_DTYPE_COUNT] = {

@@ -63,7 +63,7 @@ ok 'usage: leakycl check' check --n 5 -h
 ok 'usage: leakycl devices' devices --help
 ok 'cpu' devices
 ok 'check: [0-9]* passed, 0 failed' check --device cpu --n 1001 --dtype f32 --alpha 0.5
-ok 'check: 10 passed, 0 failed' check --device=cpu --n=0 --dtype=bf16 --alpha=0 --alpha=-1
+ok 'check: 24 passed, 0 failed' check --device=cpu --n=0 --dtype=bf16 --alpha=0 --alpha=-1
 ok 'seed 18446744073709551615' check --device cpu --n 17 --seed 18446744073709551615 --dtype f64
 
 bad 2

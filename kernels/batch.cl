@@ -1,0 +1,119 @@
+/* Batches: many items, each its own (x, y) or (x, dy, dx) views of one set of buffers, in one
+ * launch. Work-items are the plain kernels' (LCL_CHUNK vectors of LCL_VEC elements each, one
+ * contiguous run), numbered through the items in turn, so a long item gets as many as a plain
+ * launch would give it and a short one as few as it needs; no work-item spans two items.
+ *
+ * The table, `items` items at `table_off` ulongs into `table`:
+ *   prefix[0..items]            the first work-item of each item; prefix[items] is the total
+ *   items x LCL_BATCH_FIELDS    per item: x offset, dy offset, output offset (elements into the
+ *                               buffers), n, alpha's bits (a float's in the low 32 for the
+ *                               fp32-compute dtypes, a double's for F64)
+ *   first[0..groups]            per work-group, the item of its first work-item; first[groups]
+ *                               is the last item
+ * A work-item finds its item by binary search over prefix between its work-group's first item
+ * and the next work-group's (a step or two, however many items there are), then runs the plain
+ * kernel's body on that item. */
+
+#define LCL_BATCH_FIELDS 5
+
+#if defined(LCL_F64)
+#define LCL_ALPHA_FROM_BITS(bits) as_double(bits)
+#else
+#define LCL_ALPHA_FROM_BITS(bits) as_float((uint)(bits))
+#endif
+
+/* The largest i in [lo, hi) with prefix[i] <= gid: the item holding work-item gid, given that
+ * it lies in [lo, hi). */
+inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ulong gid) {
+    while (hi - lo > 1) {
+        ulong mid = lo + (hi - lo) / 2;
+        if (prefix[mid] <= gid)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* LCL_FOR_CHUNK with the first vector given rather than taken from the global id. */
+#define LCL_FOR_CHUNK_AT(first_vector, n, VECTOR_BODY, SCALAR_BODY)                                          \
+    ulong first = (first_vector);                                                                            \
+    if (first * LCL_VEC >= (n))                                                                              \
+        return;                                                                                              \
+    ulong whole = ((n) - first * LCL_VEC) / LCL_VEC;                                                         \
+    ulong count = whole < LCL_CHUNK ? whole : LCL_CHUNK;                                                     \
+    for (ulong v = first; v < first + count; ++v) {                                                          \
+        VECTOR_BODY                                                                                          \
+    }                                                                                                        \
+    if (count < LCL_CHUNK) {                                                                                 \
+        for (ulong i = (first + count) * LCL_VEC; i < (n); ++i) {                                            \
+            SCALAR_BODY                                                                                      \
+        }                                                                                                    \
+    }
+
+/* Finds this work-item's item; sets item fields f, n, alpha and the first vector `at`. */
+#define LCL_BATCH_LOOKUP                                                                                     \
+    ulong gid = get_global_id(0);                                                                            \
+    if (gid >= total)                                                                                        \
+        return;                                                                                              \
+    table += table_off;                                                                                      \
+    __global const ulong *first_item = table + items + 1 + items * LCL_BATCH_FIELDS + get_group_id(0);       \
+    ulong item = lcl_batch_item(table, first_item[0], first_item[1] + 1, gid);                               \
+    __global const ulong *f = table + items + 1 + item * LCL_BATCH_FIELDS;                                   \
+    ulong n = f[3];                                                                                          \
+    compute_t alpha = LCL_ALPHA_FROM_BITS(f[4]);                                                             \
+    ulong at = (gid - table[item]) * LCL_CHUNK;
+
+__kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
+                                __global const storage_t *x_base, __global storage_t *y_base) {
+    LCL_BATCH_LOOKUP
+    __global const storage_t *x = x_base + f[0];
+    __global storage_t *y = y_base + f[2];
+    if (LCL_USE_NT(y)) {
+        LCL_FOR_CHUNK_AT(at, n, {
+            computev_t xv = LCL_LOADV(v, x);
+            LCL_STOREV_NT(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
+        })
+    } else {
+        LCL_FOR_CHUNK_AT(at, n, {
+            computev_t xv = LCL_LOADV(v, x);
+            LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
+        })
+    }
+}
+
+__kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
+                                 __global const storage_t *x_base, __global const storage_t *dy_base,
+                                 __global storage_t *dx_base) {
+    LCL_BATCH_LOOKUP
+    __global const storage_t *x = x_base + f[0];
+    __global const storage_t *dy = dy_base + f[1];
+    __global storage_t *dx = dx_base + f[2];
+    if (LCL_USE_NT(dx)) {
+        LCL_FOR_CHUNK_AT(at, n, {
+            computev_t xv = LCL_LOADV(v, x);
+            computev_t gv = LCL_LOADV(v, dy);
+            LCL_STOREV_NT(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            compute_t gs = LCL_LOAD1(i, dy);
+            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
+        })
+    } else {
+        LCL_FOR_CHUNK_AT(at, n, {
+            computev_t xv = LCL_LOADV(v, x);
+            computev_t gv = LCL_LOADV(v, dy);
+            LCL_STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+        }, {
+            compute_t xs = LCL_LOAD1(i, x);
+            compute_t gs = LCL_LOAD1(i, dy);
+            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
+        })
+    }
+}
