@@ -35,22 +35,6 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
     return lo;
 }
 
-/* LCL_FOR_CHUNK with the first vector given rather than taken from the global id. */
-#define LCL_FOR_CHUNK_AT(first_vector, n, VECTOR_BODY, SCALAR_BODY)                                          \
-    ulong first = (first_vector);                                                                            \
-    if (first * LCL_VEC >= (n))                                                                              \
-        return;                                                                                              \
-    ulong whole = ((n) - first * LCL_VEC) / LCL_VEC;                                                         \
-    ulong count = whole < LCL_CHUNK ? whole : LCL_CHUNK;                                                     \
-    for (ulong v = first; v < first + count; ++v) {                                                          \
-        VECTOR_BODY                                                                                          \
-    }                                                                                                        \
-    if (count < LCL_CHUNK) {                                                                                 \
-        for (ulong i = (first + count) * LCL_VEC; i < (n); ++i) {                                            \
-            SCALAR_BODY                                                                                      \
-        }                                                                                                    \
-    }
-
 /* Finds this work-item's item; sets item fields f, n, alpha and the first vector `at`. */
 #define LCL_BATCH_LOOKUP                                                                                     \
     ulong gid = get_global_id(0);                                                                            \

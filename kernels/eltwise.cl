@@ -9,9 +9,11 @@
  * which an element offset may break, so each launch checks its output pointer once. */
 #define LCL_USE_NT(out) (LCL_NT && ((ulong)(out) % LCL_STORAGEV_BYTES) == 0)
 
-/* The full vectors [first, first + count) and the scalar tail up to `end`, for one work-item. */
-#define LCL_FOR_CHUNK(n, VECTOR_BODY, SCALAR_BODY)                                                           \
-    ulong first = get_global_id(0) * LCL_CHUNK;                                                              \
+/* The full vectors [first, first + count) of one work-item's chunk, starting at vector
+ * `first_vector`, then the scalar tail up to n if the chunk holds the end. Batch kernels pass
+ * the first vector of their item; the plain kernels take it from the global id. */
+#define LCL_FOR_CHUNK_AT(first_vector, n, VECTOR_BODY, SCALAR_BODY)                                          \
+    ulong first = (first_vector);                                                                            \
     if (first * LCL_VEC >= (n))                                                                              \
         return;                                                                                              \
     ulong whole = ((n) - first * LCL_VEC) / LCL_VEC;                                                         \
@@ -24,6 +26,9 @@
             SCALAR_BODY                                                                                      \
         }                                                                                                    \
     }
+
+#define LCL_FOR_CHUNK(n, VECTOR_BODY, SCALAR_BODY)                                                           \
+    LCL_FOR_CHUNK_AT(get_global_id(0) * LCL_CHUNK, n, VECTOR_BODY, SCALAR_BODY)
 
 __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
                           ulong n, compute_t alpha) {
