@@ -9,15 +9,17 @@
 #include <omp.h>
 #include <unistd.h>
 
-/* Below this many bytes of output a thread team costs more than it saves. */
-#define LCL__PARALLEL_MIN_BYTES ((size_t)256 << 10)
+/* Below this many elements a thread team costs more than it saves (on 2 cores, one thread does
+ * 2^16 elements in 10-15 us, and a sleeping thread takes a good part of that to wake). */
+#define LCL__PARALLEL_MIN 65536
 
 /* Outputs of at least half the last-level cache are written with non-temporal stores: they
  * cannot stay in cache anyway, and ordinary stores would first read every line of an
- * out-of-place output from memory (a third more traffic forward, a quarter backward). In place
- * the line was just read, yet streaming still measured faster (2^27 fp32 forward: ~100% of a
- * copy's bandwidth against ~80%), so it streams too. Smaller outputs stay in cache for
- * whatever reads them next. */
+ * out-of-place output from memory (half again the traffic forward, a third more backward). In
+ * place the line was just read, yet streaming still measured faster (2-core EPYC VM, 2^27 fp32
+ * forward: ~100% of a copy's bandwidth against ~80%), so it streams too. Smaller outputs stay
+ * in cache for whatever reads them next. (That VM reports an 8 MiB L3: from 2^20 fp32
+ * elements on, streaming was faster there.) */
 #define LCL__STREAM_MIN_FALLBACK ((size_t)16 << 20)
 
 static size_t stream_min_bytes(void) {
@@ -159,7 +161,7 @@ void lcl__cpu_eltwise(const struct lcl__eltwise *call, const void *sel, const vo
     size_t bytes = n * size;
     double alpha = call->alpha;
     bool stream = bytes >= stream_min_bytes();
-    if (bytes < LCL__PARALLEL_MIN_BYTES) {
+    if (n < LCL__PARALLEL_MIN) {
         kernel(n, alpha, sel, grad, out, stream);
         return;
     }

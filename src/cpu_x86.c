@@ -90,9 +90,9 @@ LCL__INLINE LCL__AVX2 __m256d select_pd(__m256d s, __m256d pass, __m256d alpha) 
 
 /* NTA: the inputs are read once; keeps them from pushing other data out of L2 and L3, and
  * measured a few percent faster than T0 for fp32/fp64 at 2^27 elements. */
-LCL__INLINE void prefetch_inputs(const char *s, const char *g) {
+LCL__INLINE void prefetch_inputs(const char *s, const char *g, bool backward) {
     _mm_prefetch(s, _MM_HINT_NTA);
-    if (g)
+    if (backward)
         _mm_prefetch(g, _MM_HINT_NTA);
 }
 
@@ -187,27 +187,36 @@ LCL__INLINE LCL__AVX2 void line_f64(const char *s, const char *g, char *o, __m25
  * op is two 128-bit ones and an F16C conversion takes 2 cycles of its one pipe, so these loops
  * run at ~4-4.7 G elements/s per core in L1, not far above the ~3.3 a core needs to keep up
  * with its half of the memory bandwidth (fp16/bf16 forward, 4 bytes per element). */
+LCL__INLINE LCL__AVX2 __m256i half_bf16(const char *s, const char *g, __m256 a, bool backward) {
+    __m256i sr = _mm256_loadu_si256((const __m256i *)s);
+    __m256i gr = backward ? _mm256_loadu_si256((const __m256i *)g) : sr;
+    __m256i even = _mm256_castps_si256(_mm256_mul_ps(a, bf16_even(gr)));
+    __m256i odd = _mm256_castps_si256(_mm256_mul_ps(a, bf16_odd(gr)));
+    __m256i positive = backward ? bf16_positive(sr) : _mm256_cmpgt_epi16(sr, _mm256_setzero_si256());
+    return _mm256_blendv_epi8(bf16_round(even, odd), gr, positive);
+}
+
+LCL__INLINE LCL__AVX2_F16C __m256i half_f16(const char *s, const char *g, __m256 a, bool backward) {
+    __m256i sr = _mm256_loadu_si256((const __m256i *)s);
+    __m256i gr = backward ? _mm256_loadu_si256((const __m256i *)g) : sr;
+    __m256i scaled = f16_pack(_mm256_mul_ps(a, f16_load(g)), _mm256_mul_ps(a, f16_load(g + 16)));
+    __m256i positive = backward ? f16_positive(sr) : _mm256_cmpgt_epi16(sr, _mm256_setzero_si256());
+    return _mm256_blendv_epi8(scaled, gr, positive);
+}
+
+/* Both halves are computed before either is stored: in place, a load from a line that has a
+ * streamed half pending made fp16 backward ~20% slower (it seems to flush the half line). */
 LCL__INLINE LCL__AVX2 void line_bf16(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
-    for (int half = 0; half < 2; ++half) {
-        __m256i sr = _mm256_loadu_si256((const __m256i *)(s + 32 * half));
-        __m256i gr = backward ? _mm256_loadu_si256((const __m256i *)(g + 32 * half)) : sr;
-        __m256i even = _mm256_castps_si256(_mm256_mul_ps(a, bf16_even(gr)));
-        __m256i odd = _mm256_castps_si256(_mm256_mul_ps(a, bf16_odd(gr)));
-        __m256i positive = backward ? bf16_positive(sr) : _mm256_cmpgt_epi16(sr, _mm256_setzero_si256());
-        store_si256(o + 32 * half, _mm256_blendv_epi8(bf16_round(even, odd), gr, positive), stream);
-    }
+    __m256i r0 = half_bf16(s, g, a, backward), r1 = half_bf16(s + 32, g + 32, a, backward);
+    store_si256(o, r0, stream);
+    store_si256(o + 32, r1, stream);
 }
 
 LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, __m256 a, bool backward,
                                          bool stream) {
-    for (int half = 0; half < 2; ++half) {
-        const char *sh = s + 32 * half, *gh = g + 32 * half;
-        __m256i sr = _mm256_loadu_si256((const __m256i *)sh);
-        __m256i gr = backward ? _mm256_loadu_si256((const __m256i *)gh) : sr;
-        __m256i scaled = f16_pack(_mm256_mul_ps(a, f16_load(gh)), _mm256_mul_ps(a, f16_load(gh + 16)));
-        __m256i positive = backward ? f16_positive(sr) : _mm256_cmpgt_epi16(sr, _mm256_setzero_si256());
-        store_si256(o + 32 * half, _mm256_blendv_epi8(scaled, gr, positive), stream);
-    }
+    __m256i r0 = half_f16(s, g, a, backward), r1 = half_f16(s + 32, g + 32, a, backward);
+    store_si256(o, r0, stream);
+    store_si256(o + 32, r1, stream);
 }
 
 /* ---- the kernels ------------------------------------------------------------------------------ */
@@ -219,7 +228,7 @@ LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, 
     do {                                                                                                 \
         size_t ahead_ = LCL__PREFETCH_AHEAD / (size);                                                    \
         for (; n - i_ >= per_line_ + ahead_; i_ += per_line_) {                                          \
-            prefetch_inputs(s_ + (i_ + ahead_) * (size), (backward) ? g_ + (i_ + ahead_) * (size) : NULL); \
+            prefetch_inputs(s_ + (i_ + ahead_) * (size), g_ + (i_ + ahead_) * (size), (backward));       \
             LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                              \
         }                                                                                                \
         for (; n - i_ >= per_line_; i_ += per_line_)                                                     \
