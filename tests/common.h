@@ -140,4 +140,10 @@ void *run_backward(lcl_context *ctx, lcl_dtype dtype, double alpha, size_t n, co
 void *run_backward_from_output(lcl_context *ctx, lcl_dtype dtype, double alpha, size_t n, const void *y,
                                const void *dy);
 
+/* Copies every kernels/NAME.cl into a fresh temporary folder with the first `limit` occurrences of
+ * `from` per file replaced by `to` (0: all), points LEAKYCL_KERNEL_DIR at it and returns the
+ * number of replacements; kernels_plant_remove (a suite's .fini) deletes the folder. */
+size_t kernels_plant(const char *from, const char *to, size_t limit);
+void kernels_plant_remove(void);
+
 #endif /* LEAKYCL_TESTS_COMMON_H */

@@ -18,102 +18,12 @@
 #error "LEAKYCL_SOURCE_DIR must name the source tree (tests/CMakeLists.txt defines it)"
 #endif
 
-/* The planted copy; removed after each test, failed or not. */
-static char planted_dir[64];
-
-static void remove_planted(void) {
-    if (!planted_dir[0])
-        return;
-    DIR *dir = opendir(planted_dir);
-    for (struct dirent *e; dir && (e = readdir(dir));) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", planted_dir, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(path);
-    }
-    if (dir)
-        closedir(dir);
-    rmdir(planted_dir);
-    planted_dir[0] = '\0';
-}
-
-TestSuite(kernels, .fini = remove_planted);
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    cr_assert(text && fread(text, 1, (size_t)size, f) == (size_t)size, "cannot read %s", path);
-    text[size] = '\0';
-    fclose(f);
-    return text;
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    cr_assert(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
-}
-
-/* text with the first `limit` occurrences of `from` replaced by `to` (limit 0: all); *count
- * gets how many were replaced. */
-static char *replace(const char *text, const char *from, const char *to, size_t limit, size_t *count) {
-    size_t from_len = strlen(from), to_len = strlen(to), n = 0;
-    for (const char *p = strstr(text, from); p && (!limit || n < limit); p = strstr(p + from_len, from))
-        ++n;
-    char *out = malloc(strlen(text) + n * to_len + 1), *w = out;
-    cr_assert(out);
-    const char *r = text;
-    for (size_t i = 0; i < n; ++i) {
-        const char *p = strstr(r, from);
-        memcpy(w, r, (size_t)(p - r));
-        w += p - r;
-        memcpy(w, to, to_len);
-        w += to_len;
-        r = p + from_len;
-    }
-    strcpy(w, r);
-    *count = n;
-    return out;
-}
-
-/* Copies every kernels/NAME.cl into a fresh directory, replacing `from` by `to` (the first
- * `limit` times per file, 0: all), sets LEAKYCL_KERNEL_DIR to it and returns how many
- * replacements were made. */
-static size_t plant(const char *from, const char *to, size_t limit) {
-    snprintf(planted_dir, sizeof planted_dir, "/tmp/leakycl-kernels-XXXXXX");
-    cr_assert(mkdtemp(planted_dir), "mkdtemp failed");
-    DIR *dir = opendir(LEAKYCL_SOURCE_DIR "/kernels");
-    cr_assert(dir, "cannot list %s/kernels", LEAKYCL_SOURCE_DIR);
-    size_t total = 0, files = 0;
-    for (struct dirent *e; (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
-        if (len < 4 || strcmp(e->d_name + len - 3, ".cl") != 0)
-            continue;
-        char path[512], copy[512];
-        snprintf(path, sizeof path, "%s/kernels/%s", LEAKYCL_SOURCE_DIR, e->d_name);
-        snprintf(copy, sizeof copy, "%s/%s", planted_dir, e->d_name);
-        char *text = read_file(path);
-        size_t count = 0;
-        char *planted = replace(text, from, to, limit, &count);
-        write_file(copy, planted);
-        total += count;
-        ++files;
-        free(text);
-        free(planted);
-    }
-    closedir(dir);
-    cr_assert(files > 0, "no kernels/*.cl in %s", LEAKYCL_SOURCE_DIR);
-    setenv("LEAKYCL_KERNEL_DIR", planted_dir, 1);
-    return total;
-}
+TestSuite(kernels, .fini = kernels_plant_remove);
 
 /* The planted fault: every alpha * v becomes 1 + alpha * v, so any finite x <= 0 comes out
  * wrong (NaN and infinite x still give what they should). */
 static void plant_wrong_alpha_branch(void) {
-    size_t count = plant("alpha *", "(compute_t)1 + alpha *", 0);
+    size_t count = kernels_plant("alpha *", "(compute_t)1 + alpha *", 0);
     cr_assert(count > 0, "the kernels have no \"alpha *\" to plant a fault in: update test_kernels.c");
 }
 
@@ -232,7 +142,7 @@ Test(kernels, verify_accepts_correct_kernels) {
  * as programs build lazily), the compiler's log in the message, the output untouched, and the
  * same answer again on the next call. */
 Test(kernels, build_failure_gives_the_log) {
-    size_t count = plant("__kernel void lcl_forward", "planted_syntax_error __kernel void lcl_forward", 1);
+    size_t count = kernels_plant("__kernel void lcl_forward", "planted_syntax_error __kernel void lcl_forward", 1);
     cr_assert(count == 1, "found %zu lcl_forward kernels to plant a syntax error in", count);
     lcl_context *ctx = NULL;
     lcl_status status = lcl_context_create(NULL, &ctx);
@@ -268,7 +178,7 @@ Test(kernels, environment_read_at_creation) {
     unsetenv("LEAKYCL_KERNEL_DIR");
     unsetenv("LEAKYCL_VERIFY");
     lcl_context *ctx = test_context();
-    plant("__kernel void lcl_forward", "planted_syntax_error __kernel void lcl_forward", 1);
+    kernels_plant("__kernel void lcl_forward", "planted_syntax_error __kernel void lcl_forward", 1);
     float *x = planted_input();
     void *y = run_forward(ctx, LCL_F32, 0.5, N, x);
     check_forward(LCL_F32, 0.5, N, x, y, "LEAKYCL_KERNEL_DIR set after the context was created");

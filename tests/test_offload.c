@@ -30,27 +30,7 @@
 #define ALIGN 128         /* the boundary the arrays' offsets count from (PoCL's CL_DEVICE_MEM_BASE_ADDR_ALIGN) */
 #define ROOM ((size_t)64) /* spare elements around each array, poisoned, to catch a write outside it */
 
-/* A copy of kernels/ with every `alpha *` made `(compute_t)1 + alpha *` (as test_kernels.c plants
- * it), removed after each test. */
-static char planted_dir[64];
-
-static void remove_planted(void) {
-    if (!planted_dir[0])
-        return;
-    DIR *dir = opendir(planted_dir);
-    for (struct dirent *e; dir && (e = readdir(dir));) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", planted_dir, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(path);
-    }
-    if (dir)
-        closedir(dir);
-    rmdir(planted_dir);
-    planted_dir[0] = '\0';
-}
-
-TestSuite(offload, .fini = remove_planted);
+TestSuite(offload, .fini = kernels_plant_remove);
 
 enum mode { ZERO_COPY, STREAMED };
 
@@ -419,47 +399,10 @@ Test(offload, threads_streamed) { threads_share(STREAMED); }
 
 /* ---- LEAKYCL_VERIFY on the host path ------------------------------------------------------------ */
 
+/* Every `alpha *` in kernels/ made `(compute_t)1 + alpha *`, as test_kernels.c plants it. */
 static void plant_wrong_alpha_branch(void) {
-    snprintf(planted_dir, sizeof planted_dir, "/tmp/leakycl-offload-XXXXXX");
-    cr_assert(mkdtemp(planted_dir), "mkdtemp failed");
-    DIR *dir = opendir(LEAKYCL_SOURCE_DIR "/kernels");
-    cr_assert(dir, "cannot list %s/kernels", LEAKYCL_SOURCE_DIR);
-    size_t planted = 0;
-    for (struct dirent *e; (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
-        if (len < 4 || strcmp(e->d_name + len - 3, ".cl") != 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/kernels/%s", LEAKYCL_SOURCE_DIR, e->d_name);
-        FILE *in = fopen(path, "rb");
-        snprintf(path, sizeof path, "%s/%s", planted_dir, e->d_name);
-        FILE *out = fopen(path, "wb");
-        cr_assert(in && out, "cannot copy kernels/%s", e->d_name);
-        const char *from = "alpha *";
-        size_t matched = 0;
-        for (int ch; (ch = fgetc(in)) != EOF;) {
-            if (ch == from[matched]) {
-                if (++matched == strlen(from)) {
-                    fputs("(compute_t)1 + alpha *", out);
-                    matched = 0;
-                    ++planted;
-                }
-                continue;
-            }
-            fwrite(from, 1, matched, out);
-            matched = 0;
-            if (ch == from[0])
-                matched = 1;
-            else
-                fputc(ch, out);
-        }
-        fwrite(from, 1, matched, out);
-        fclose(in);
-        cr_assert(fclose(out) == 0, "cannot write %s", path);
-    }
-    closedir(dir);
-    cr_assert(planted > 0, "the kernels have no \"alpha *\" to plant a fault in: update test_offload.c");
-    setenv("LEAKYCL_KERNEL_DIR", planted_dir, 1);
+    size_t count = kernels_plant("alpha *", "(compute_t)1 + alpha *", 0);
+    cr_assert(count > 0, "the kernels have no \"alpha *\" to plant a fault in: update test_offload.c");
 }
 
 /* With the planted fault and LEAKYCL_VERIFY=1, a host call on either path fails and names the
