@@ -1,6 +1,7 @@
 /* leakycl-bench's driver: which devices, ops, dtypes and sizes, then one measured row each. */
 #include "bench.h"
 #include "measure.h"
+#include "transfer.h"
 #include "workloads.h"
 
 #include <errno.h>
@@ -72,6 +73,14 @@ double bench_copy_share(const struct bench_row *r) {
         return 0;
     double copy_gbps = 2.0 * (double)r->n * (double)lcl_dtype_size(r->dtype) / r->copy_seconds / 1e9;
     return bench_gbps(r) / copy_gbps;
+}
+
+double bench_bus_share(const struct bench_row *r) {
+    if (r->view != BENCH_OFFLOAD || r->h2d_seconds <= 0 || r->d2h_seconds <= 0 || r->seconds <= 0)
+        return 0;
+    double arrays_in = r->op == BENCH_FORWARD ? 1 : 2;
+    double in = arrays_in * r->h2d_seconds;
+    return (in > r->d2h_seconds ? in : r->d2h_seconds) / r->seconds;
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -249,11 +258,12 @@ static struct bench_row *add_row(struct bench_run *run) {
     return r;
 }
 
-static void record(struct bench_run *run, const char *spec, lcl_context *ctx, enum bench_view view,
-                   enum bench_op op, lcl_dtype dtype, size_t n, const struct bench_stats *s, double copy_seconds) {
+static struct bench_row *record(struct bench_run *run, const char *spec, lcl_context *ctx, enum bench_view view,
+                                enum bench_op op, lcl_dtype dtype, size_t n, const struct bench_stats *s,
+                                double copy_seconds) {
     struct bench_row *r = add_row(run);
     if (!r)
-        return;
+        return NULL;
     snprintf(r->device, sizeof r->device, "%s", spec);
     snprintf(r->device_name, sizeof r->device_name, "%s", lcl_context_device_name(ctx));
     r->view = view;
@@ -265,6 +275,7 @@ static void record(struct bench_run *run, const char *spec, lcl_context *ctx, en
     r->spread = s->median > 0 ? (s->max - s->min) / s->median : 0;
     r->samples = s->samples;
     r->copy_seconds = copy_seconds;
+    return r;
 }
 
 static void report_failure(struct bench_run *run, const char *spec, const char *what, lcl_dtype dtype, size_t n) {
@@ -418,6 +429,11 @@ static void measure_point(struct bench_run *run, const char *spec, lcl_context *
         point_release(&p);
         return;
     }
+    struct bench_stats h2d = {0, 0, 0, 0};
+    struct bench_stats d2h = {0, 0, 0, 0};
+    if (o->views[BENCH_OFFLOAD] && p.mem[3] &&
+        bench_time_transfers(ctx, p.mem[3], n * lcl_dtype_size(dtype), &o->timing, &h2d, &d2h) != 0)
+        report_failure(run, spec, "transfers", dtype, n);
     for (int op = 0; op < BENCH_OP_COUNT; ++op) {
         if (!o->ops[op])
             continue;
@@ -441,9 +457,13 @@ static void measure_point(struct bench_run *run, const char *spec, lcl_context *
             struct bench_offload f = {ctx, (enum bench_op)op, dtype, n, h->x, h->dy, h->y};
             struct bench_work w = bench_offload_work(&f);
             progress(run, spec, "offload", dtype, n);
-            if (bench_time(&o->timing, &w, &s) == 0)
-                record(run, spec, ctx, BENCH_OFFLOAD, (enum bench_op)op, dtype, n, &s, copy.median);
-            else
+            struct bench_row *r = NULL;
+            if (bench_time(&o->timing, &w, &s) == 0) {
+                if ((r = record(run, spec, ctx, BENCH_OFFLOAD, (enum bench_op)op, dtype, n, &s, copy.median))) {
+                    r->h2d_seconds = h2d.median;
+                    r->d2h_seconds = d2h.median;
+                }
+            } else
                 report_failure(run, spec, "offload", dtype, n);
         }
     }
@@ -568,6 +588,7 @@ int leakycl_bench_main(int argc, char **argv) {
 
     bench_print_table(stdout, &rows);
     bench_print_crossovers(stdout, &rows);
+    bench_print_transfers(stdout, &rows);
     printf("\n%zu points in %.1f s\n", rows.count, bench_now() - start);
     int status = run.failures ? 1 : 0;
     if (o.csv && bench_write_csv(o.csv, &rows) != 0)

@@ -50,6 +50,9 @@ struct bench_row {
     int samples;
     double copy_seconds; /* the device's own copy of the same bytes (resident view), median */
     double cpu_seconds;  /* the CPU backend on the same point, 0 if not measured */
+    /* Offload rows on OpenCL devices: one array of n elements moved between pinned host memory
+     * and the device, each way (median); 0 if not measured. */
+    double h2d_seconds, d2h_seconds;
 };
 
 struct bench_rows {
@@ -64,10 +67,14 @@ size_t bench_op_bytes(enum bench_op op, lcl_dtype dtype, size_t n);
 const char *bench_view_name(enum bench_view view);
 double bench_gbps(const struct bench_row *r);
 double bench_copy_share(const struct bench_row *r);
+/* An offload row's share of what the bus allows: the slower direction's time for the arrays
+ * the op moves in and out, over the op's time (0 if the transfers were not measured). */
+double bench_bus_share(const struct bench_row *r);
 
 /* report.c */
 void bench_print_table(FILE *out, const struct bench_rows *rows);
 void bench_print_crossovers(FILE *out, const struct bench_rows *rows);
+void bench_print_transfers(FILE *out, const struct bench_rows *rows);
 int bench_write_csv(const char *path, const struct bench_rows *rows);
 int bench_write_json(const char *path, const struct bench_rows *rows);
 int bench_plot(const char *path, const struct bench_rows *rows);

@@ -93,6 +93,29 @@ void bench_print_crossovers(FILE *out, const struct bench_rows *rows) {
     }
 }
 
+/* Offload rows against the bus: on a discrete GPU the op can at best overlap its uploads with
+ * its downloads, so the slower direction is its floor. */
+void bench_print_transfers(FILE *out, const struct bench_rows *rows) {
+    bool header = false;
+    for (size_t i = 0; i < rows->count; ++i) {
+        const struct bench_row *r = &rows->rows[i];
+        if (r->view != BENCH_OFFLOAD || r->h2d_seconds <= 0 || r->d2h_seconds <= 0)
+            continue;
+        if (!header) {
+            fprintf(out, "\noffload against the bus (pinned host memory <-> device, one array each way)\n");
+            fprintf(out, "  %-12s %-9s %-5s %6s %9s %9s %11s %6s\n", "device", "op", "dtype", "n", "H2D GB/s",
+                    "D2H GB/s", "op GB/s", "%bus");
+            header = true;
+        }
+        double array = (double)r->n * (double)lcl_dtype_size(r->dtype);
+        char n[24];
+        format_size(r->n, n, sizeof n);
+        fprintf(out, "  %-12s %-9s %-5s %6s %9.2f %9.2f %11.2f %5.0f%%\n", r->device, bench_op_name(r->op),
+                lcl_dtype_name(r->dtype), n, array / r->h2d_seconds / 1e9, array / r->d2h_seconds / 1e9,
+                bench_gbps(r), 100 * bench_bus_share(r));
+    }
+}
+
 static FILE *open_output(const char *path) {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -113,13 +136,15 @@ int bench_write_csv(const char *path, const struct bench_rows *rows) {
     if (!f)
         return -1;
     fprintf(f, "device,device_name,view,op,dtype,n,bytes,seconds,spread,samples,gbps,copy_seconds,copy_share,"
-               "cpu_seconds,speedup_vs_cpu\n");
+               "cpu_seconds,speedup_vs_cpu,h2d_seconds,d2h_seconds,bus_share\n");
     for (size_t i = 0; i < rows->count; ++i) {
         const struct bench_row *r = &rows->rows[i];
-        fprintf(f, "%s,\"%s\",%s,%s,%s,%zu,%zu,%.9g,%.4f,%d,%.4f,%.9g,%.4f,%.9g,%.4f\n", r->device, r->device_name,
+        fprintf(f, "%s,\"%s\",%s,%s,%s,%zu,%zu,%.9g,%.4f,%d,%.4f,%.9g,%.4f,%.9g,%.4f,%.9g,%.9g,%.4f\n", r->device,
+                r->device_name,
                 bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), r->n, r->bytes,
                 r->seconds, r->spread, r->samples, bench_gbps(r), r->copy_seconds, bench_copy_share(r),
-                r->cpu_seconds, r->cpu_seconds > 0 ? r->cpu_seconds / r->seconds : 0.0);
+                r->cpu_seconds, r->cpu_seconds > 0 ? r->cpu_seconds / r->seconds : 0.0, r->h2d_seconds,
+                r->d2h_seconds, bench_bus_share(r));
     }
     return close_output(f, path);
 }
@@ -151,10 +176,11 @@ int bench_write_json(const char *path, const struct bench_rows *rows) {
         fprintf(f,
                 ", \"view\": \"%s\", \"op\": \"%s\", \"dtype\": \"%s\", \"n\": %zu, \"bytes\": %zu, "
                 "\"seconds\": %.9g, \"spread\": %.4f, \"samples\": %d, \"gbps\": %.4f, \"copy_seconds\": %.9g, "
-                "\"copy_share\": %.4f, \"cpu_seconds\": %.9g}%s\n",
+                "\"copy_share\": %.4f, \"cpu_seconds\": %.9g, \"h2d_seconds\": %.9g, \"d2h_seconds\": %.9g, "
+                "\"bus_share\": %.4f}%s\n",
                 bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), r->n, r->bytes,
                 r->seconds, r->spread, r->samples, bench_gbps(r), r->copy_seconds, bench_copy_share(r),
-                r->cpu_seconds, i + 1 < rows->count ? "," : "");
+                r->cpu_seconds, r->h2d_seconds, r->d2h_seconds, bench_bus_share(r), i + 1 < rows->count ? "," : "");
     }
     fputs("]\n", f);
     return close_output(f, path);
