@@ -15,8 +15,14 @@
 #endif
 
 /* Vector conversions: clang's builtin compiles to a few instructions, where some drivers'
- * convert_<type>n (PoCL's among them) go element by element. FN is the OpenCL C spelling. */
-#if defined(__clang__)
+ * convert_<type>n (PoCL's among them) go element by element. Asked with __has_builtin rather
+ * than __clang__, since vendor front ends differ; FN, the OpenCL C spelling, serves elsewhere. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_convertvector)
+#define LCL_HAVE_CONVERTVECTOR 1
+#endif
+#endif
+#if defined(LCL_HAVE_CONVERTVECTOR)
 #define LCL_CONVERT(x, T, FN) __builtin_convertvector(x, T)
 #else
 #define LCL_CONVERT(x, T, FN) FN(x)
