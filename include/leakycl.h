@@ -379,6 +379,56 @@ LCL_API lcl_status lcl_backward_host(lcl_context *ctx, lcl_dtype dtype, size_t n
 
 /** @} */
 
+/** @defgroup dense Dense layer: fully connected, with a leaky ReLU
+ * y[batch x out] = f(x[batch x in] . w^T + b), every matrix row-major: x holds batch rows of
+ * @p in values, w holds @p out rows of @p in values (as PyTorch's nn.Linear keeps its weight),
+ * b holds @p out values, one per column of y, or is NULL for no bias; f is the leaky ReLU with
+ * slope @p alpha.
+ *
+ * The products run on a BLAS: CLBlast's SGEMM on the context's queue for an OpenCL context,
+ * CBLAS (OpenBLAS) for the CPU backend. GEMMs are not exact, so the two backends agree within
+ * rounding (a normwise relative error of about 1e-6 for fp32), not bit for bit; the epilogue
+ * after the GEMM is exact: y is f(z + b) of the GEMM's own z, rounded as lcl_forward rounds, and
+ * without a bias exactly lcl_forward of z. NaN in x or w gives NaN in the rows and columns it
+ * reaches. LEAKYCL_VERIFY does not cover these two functions. An OpenCL context compiles
+ * CLBlast's GEMM kernels on its first dense call (seconds on PoCL, which then caches them) and
+ * keeps device workspaces (dz, db's partial sums, CLBlast's temporary buffer) for later calls:
+ * after the first call of a size, calls allocate nothing. One dense backward at a time per
+ * context uses the workspace: others from other threads wait their turn.
+ *
+ * Rules: batch, in and out are at least 1; every tensor is LCL_F32 (another dtype is rejected
+ * with LCL_ERROR_INVALID_ARGUMENT), belongs to @p ctx and has exactly the elements its shape
+ * says (x: batch * in, w: out * in, b and db: out, y and dy: batch * out, dx: batch * in, dw:
+ * out * in); alpha is finite and within fp32's range. An output may share no element with any
+ * other tensor of the call (a GEMM cannot run in place). Any violation, or a NULL where a
+ * tensor is required, returns LCL_ERROR_INVALID_ARGUMENT before anything is enqueued or
+ * written. LCL_ERROR_UNSUPPORTED: leakycl was built without the BLAS this backend needs (the
+ * message names it), or a size beyond CBLAS's int on the CPU backend. LCL_ERROR_BLAS: CLBlast
+ * failed (the message names the call, CLBlast's status and its code); LCL_ERROR_OPENCL,
+ * LCL_ERROR_BUILD_FAILED and LCL_ERROR_OUT_OF_MEMORY as for lcl_forward. After a failure past
+ * validation the outputs are unspecified.
+ * @{ */
+
+/** y = f(x . w^T + b): one GEMM into y, then one pass over y that adds b and applies the leaky
+ * ReLU in place. @p b may be NULL. */
+LCL_API lcl_status lcl_dense_forward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha,
+                                     const lcl_tensor *x, const lcl_tensor *w, const lcl_tensor *b, lcl_tensor *y);
+
+/** The gradients of the layer from its forward output @p y and the gradient @p dy of y:
+ * dz = dy where y > 0, else alpha * dy (from y, exact only for alpha >= 0, so a negative alpha
+ * is rejected with LCL_ERROR_INVALID_ARGUMENT), then dx = dz . w, dw = dz^T . x and
+ * db = the column sums of dz. Any of @p dx, @p dw, @p db may be NULL and is then not computed
+ * (all three NULL: validation only). dw and db are overwritten, not accumulated.
+ *
+ * db is summed in fp32 in two stages without atomics: per column, over blocks of 64 batch rows
+ * (flushed every 16 rows), then those block sums pairwise, on both backends; the partition
+ * depends on the sizes only, so the same inputs give the same bits on every run of a backend. */
+LCL_API lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha,
+                                      const lcl_tensor *x, const lcl_tensor *w, const lcl_tensor *y,
+                                      const lcl_tensor *dy, lcl_tensor *dx, lcl_tensor *dw, lcl_tensor *db);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,8 @@ packages=(
     pocl-opencl-icd    # PoCL: an OpenCL device on the CPU, so OpenCL runs without a GPU
     clinfo
     libcriterion-dev   # the test framework
+    libclblast-dev     # the OpenCL backend's dense layer (GEMM)
+    libopenblas-dev    # the CPU backend's dense layer (CBLAS)
 )
 
 missing=()

@@ -38,6 +38,8 @@ enum lcl__kernel_id {
     LCL__K_PRELU_DALPHA,
     LCL__K_FORWARD_MASKED,       /* mask.cl */
     LCL__K_BACKWARD_MASKED,
+    LCL__K_DENSE_FORWARD,        /* dense.cl */
+    LCL__K_DENSE_BACKWARD,
     LCL__KERNEL_COUNT
 };
 
@@ -85,8 +87,8 @@ struct lcl_context {
     cl_command_queue host_queue;    /* zero-copy launches; created on first use under lock */
     pthread_mutex_t stage_lock;     /* one streamed call at a time owns the staging */
     struct lcl__staging *staging;   /* created on first streamed call under stage_lock */
-    /* Device buffers that batch and PReLU calls reuse (launch.c); created on first use under lock. */
-    struct lcl__workspace *workspaces[2];
+    /* Device buffers that batch, PReLU and dense calls reuse (launch.c); created on first use under lock. */
+    struct lcl__workspace *workspaces[4];
 };
 
 /* ---- tensors (tensor.c) -------------------------------------------------------------------- */
@@ -218,7 +220,7 @@ size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype);
 /* A per-context device buffer reused across calls, with host staging to upload from. Callers
  * hold it locked from filling it to enqueueing the last kernel that reads it: the queue is in
  * order, so the next holder's writes land after those kernels. */
-enum lcl__workspace_id { LCL__WS_BATCH, LCL__WS_PRELU };
+enum lcl__workspace_id { LCL__WS_BATCH, LCL__WS_PRELU, LCL__WS_DENSE, LCL__WS_GEMM };
 struct lcl__workspace;
 lcl_status lcl__workspace_lock(lcl_context *ctx, enum lcl__workspace_id id, struct lcl__workspace **out);
 void lcl__workspace_unlock(struct lcl__workspace *ws);
@@ -255,6 +257,24 @@ bool lcl__prelu_by_columns(const struct lcl__prelu *call);
 void lcl__cpu_forward_masked(lcl_dtype dtype, size_t n, double alpha, const void *x, void *y, uint32_t *mask);
 void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy,
                               void *dx);
+
+/* The dense layer (dense.c validates; cl_dense.c runs CLBlast, cpu_dense.c CBLAS): y[batch x out] =
+ * f(x . w^T + b) and its backward from y. Tensors are validated fp32 of the right sizes, b, dx,
+ * dw and db may be NULL; batch, in and out are at least 1. */
+struct lcl__dense {
+    size_t batch, in, out;
+    double alpha;
+};
+struct lcl__dense_args {
+    const lcl_tensor *x, *w, *b, *y, *dy;
+    lcl_tensor *out_y, *dx, *dw, *db;
+};
+lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
+lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
+lcl_status lcl__cpu_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
+lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
+/* db's partition on both backends: partial column sums over blocks of this many batch rows. */
+#define LCL__DENSE_ROWS 64
 
 /* Aligned host allocation for CPU-backend tensors and staging. */
 void *lcl__aligned_alloc(size_t bytes);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* The files that make up every program, in order: types first, then the kernels using them. */
-static const char *const program_files[] = {"dtype", "eltwise", "lanes", "batch", "prelu", "mask"};
+static const char *const program_files[] = {"dtype", "eltwise", "lanes", "batch", "prelu", "mask", "dense"};
 #define PROGRAM_FILE_COUNT (sizeof program_files / sizeof program_files[0])
 
 static const char *const kernel_names[LCL__KERNEL_COUNT] = {
@@ -23,6 +23,8 @@ static const char *const kernel_names[LCL__KERNEL_COUNT] = {
     [LCL__K_PRELU_DALPHA] = "lcl_prelu_dalpha",
     [LCL__K_FORWARD_MASKED] = "lcl_mask_forward",
     [LCL__K_BACKWARD_MASKED] = "lcl_mask_backward",
+    [LCL__K_DENSE_FORWARD] = "lcl_dense_epilogue",
+    [LCL__K_DENSE_BACKWARD] = "lcl_dense_backward_columns",
 };
 
 static const char *const dtype_macros[LCL__FLOAT_DTYPE_COUNT] = {

@@ -12,6 +12,27 @@ static int fail(const char *what, lcl_status status) {
     return 1;
 }
 
+/* y = f(x . I + 0.5) with alpha 0.25 on 2 x 2: exact in fp32. */
+static lcl_status dense(lcl_context *ctx) {
+    const float x[4] = {1.0f, -2.0f, 3.0f, 4.0f}, w[4] = {1.0f, 0.0f, 0.0f, 1.0f}, b[2] = {0.5f, 0.5f};
+    const float want[4] = {1.5f, -0.375f, 3.5f, 4.5f};
+    float y[4];
+    lcl_tensor *t[4] = {NULL, NULL, NULL, NULL};
+    lcl_status status = LCL_SUCCESS;
+    for (int i = 0; i < 4 && status == LCL_SUCCESS; ++i)
+        status = lcl_tensor_create(ctx, LCL_F32, i == 2 ? 2 : 4, &t[i]);
+    if (status == LCL_SUCCESS && (status = lcl_tensor_write(t[0], x)) == LCL_SUCCESS &&
+        (status = lcl_tensor_write(t[1], w)) == LCL_SUCCESS && (status = lcl_tensor_write(t[2], b)) == LCL_SUCCESS &&
+        (status = lcl_dense_forward(ctx, 2, 2, 2, 0.25, t[0], t[1], t[2], t[3])) == LCL_SUCCESS &&
+        (status = lcl_tensor_read(t[3], y)) == LCL_SUCCESS && memcmp(y, want, sizeof want) != 0) {
+        fprintf(stderr, "consumer: dense: y[1] = %g, want -0.375\n", (double)y[1]);
+        status = LCL_ERROR_INVALID_ARGUMENT;
+    }
+    for (int i = 0; i < 4; ++i)
+        lcl_tensor_release(t[i]);
+    return status;
+}
+
 int main(void) {
     const float x[N] = {-2.0f, -0.5f, -0.0f, 0.0f, 1.5f, 3.0f};
     const float want[N] = {-0.5f, -0.125f, -0.0f, 0.0f, 1.5f, 3.0f}; /* alpha = 0.25 */
@@ -44,6 +65,11 @@ int main(void) {
     if (memcmp(y, want, sizeof want) != 0 || memcmp(y_host, want, sizeof want) != 0) {
         fprintf(stderr, "consumer: wrong values: y[0] = %g, y[1] = %g (want -0.5, -0.125)\n", (double)y[0],
                 (double)y[1]);
+        goto cleanup;
+    }
+    /* The dense layer pulls the BLAS libraries into a static link (UNSUPPORTED: built without). */
+    if ((status = dense(ctx)) != LCL_SUCCESS && status != LCL_ERROR_UNSUPPORTED) {
+        rc = fail("lcl_dense_forward", status);
         goto cleanup;
     }
     printf("consumer: ok on %s, leakycl %d.%d.%d\n", lcl_context_device_name(ctx), LEAKYCL_VERSION_MAJOR,

@@ -1,0 +1,240 @@
+/* The dense layer on OpenCL: CLBlast's SGEMM on the context's queue, and dense.cl's epilogues.
+ * Forward: y = x . w^T, then one in-place pass y = f(y + b). Backward: dz = dy * f'(y) with db's
+ * partial column sums in one pass, their pairwise sums into db, then dw = dz^T . x and
+ * dx = dz . w. dz, the partials and CLBlast's temporary buffer live in workspaces the context
+ * keeps, so after the first call of a size nothing is allocated. Without CLBlast at build time
+ * both ops return LCL_ERROR_UNSUPPORTED. */
+#include "internal.h"
+
+#ifdef LEAKYCL_HAVE_CLBLAST
+
+#include <clblast_c.h>
+
+static const char *clblast_name(CLBlastStatusCode code) {
+    switch (code) {
+#define LCL__CLBLAST(name)                                                                                   \
+    case name:                                                                                               \
+        return #name;
+        LCL__CLBLAST(CLBlastSuccess)
+        LCL__CLBLAST(CLBlastOpenCLCompilerNotAvailable)
+        LCL__CLBLAST(CLBlastTempBufferAllocFailure)
+        LCL__CLBLAST(CLBlastOpenCLOutOfResources)
+        LCL__CLBLAST(CLBlastOpenCLOutOfHostMemory)
+        LCL__CLBLAST(CLBlastOpenCLBuildProgramFailure)
+        LCL__CLBLAST(CLBlastInvalidValue)
+        LCL__CLBLAST(CLBlastInvalidCommandQueue)
+        LCL__CLBLAST(CLBlastInvalidMemObject)
+        LCL__CLBLAST(CLBlastInvalidBinary)
+        LCL__CLBLAST(CLBlastInvalidBuildOptions)
+        LCL__CLBLAST(CLBlastInvalidProgram)
+        LCL__CLBLAST(CLBlastInvalidProgramExecutable)
+        LCL__CLBLAST(CLBlastInvalidKernelName)
+        LCL__CLBLAST(CLBlastInvalidKernelDefinition)
+        LCL__CLBLAST(CLBlastInvalidKernel)
+        LCL__CLBLAST(CLBlastInvalidArgIndex)
+        LCL__CLBLAST(CLBlastInvalidArgValue)
+        LCL__CLBLAST(CLBlastInvalidArgSize)
+        LCL__CLBLAST(CLBlastInvalidKernelArgs)
+        LCL__CLBLAST(CLBlastInvalidLocalNumDimensions)
+        LCL__CLBLAST(CLBlastInvalidLocalThreadsTotal)
+        LCL__CLBLAST(CLBlastInvalidLocalThreadsDim)
+        LCL__CLBLAST(CLBlastInvalidGlobalOffset)
+        LCL__CLBLAST(CLBlastInvalidEventWaitList)
+        LCL__CLBLAST(CLBlastInvalidEvent)
+        LCL__CLBLAST(CLBlastInvalidOperation)
+        LCL__CLBLAST(CLBlastInvalidBufferSize)
+        LCL__CLBLAST(CLBlastInvalidGlobalWorkSize)
+        LCL__CLBLAST(CLBlastNotImplemented)
+        LCL__CLBLAST(CLBlastInvalidMatrixA)
+        LCL__CLBLAST(CLBlastInvalidMatrixB)
+        LCL__CLBLAST(CLBlastInvalidMatrixC)
+        LCL__CLBLAST(CLBlastInvalidVectorX)
+        LCL__CLBLAST(CLBlastInvalidVectorY)
+        LCL__CLBLAST(CLBlastInvalidDimension)
+        LCL__CLBLAST(CLBlastInvalidLeadDimA)
+        LCL__CLBLAST(CLBlastInvalidLeadDimB)
+        LCL__CLBLAST(CLBlastInvalidLeadDimC)
+        LCL__CLBLAST(CLBlastInvalidIncrementX)
+        LCL__CLBLAST(CLBlastInvalidIncrementY)
+        LCL__CLBLAST(CLBlastInsufficientMemoryA)
+        LCL__CLBLAST(CLBlastInsufficientMemoryB)
+        LCL__CLBLAST(CLBlastInsufficientMemoryC)
+        LCL__CLBLAST(CLBlastInsufficientMemoryX)
+        LCL__CLBLAST(CLBlastInsufficientMemoryY)
+        LCL__CLBLAST(CLBlastInsufficientMemoryTemp)
+        LCL__CLBLAST(CLBlastInvalidBatchCount)
+        LCL__CLBLAST(CLBlastInvalidOverrideKernel)
+        LCL__CLBLAST(CLBlastMissingOverrideParameter)
+        LCL__CLBLAST(CLBlastInvalidLocalMemUsage)
+        LCL__CLBLAST(CLBlastNoHalfPrecision)
+        LCL__CLBLAST(CLBlastNoDoublePrecision)
+        LCL__CLBLAST(CLBlastInvalidVectorScalar)
+        LCL__CLBLAST(CLBlastInsufficientMemoryScalar)
+        LCL__CLBLAST(CLBlastDatabaseError)
+        LCL__CLBLAST(CLBlastUnknownError)
+        LCL__CLBLAST(CLBlastUnexpectedError)
+#undef LCL__CLBLAST
+    }
+    return "unknown CLBlast status";
+}
+
+static lcl_status clblast_check(CLBlastStatusCode code, const char *call, const char *what) {
+    if (code == CLBlastSuccess)
+        return LCL_SUCCESS;
+    return lcl__fail(LCL_ERROR_BLAS, "%s (%s) failed: %s (%d)", call, what, clblast_name(code), (int)code);
+}
+
+/* One row-major SGEMM, C = op(A) . op(B), with element offsets. */
+struct gemm {
+    const char *what;
+    CLBlastTranspose ta, tb;
+    size_t m, n, k;
+    cl_mem a;
+    size_t a_off, lda;
+    cl_mem b;
+    size_t b_off, ldb;
+    cl_mem c;
+    size_t c_off, ldc;
+};
+
+/* CLBlast would allocate its temporary buffer on every call that needs one (padded or
+ * transposed copies for its indirect kernel): it gets the context's workspace instead, held
+ * until the GEMM is enqueued (the queue is in order, so the next holder runs after it). */
+static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
+    struct lcl__workspace *ws = NULL;
+    lcl_status st = lcl__workspace_lock(ctx, LCL__WS_GEMM, &ws);
+    if (st != LCL_SUCCESS)
+        return st;
+    size_t temp_bytes = 0;
+    st = clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->a_off,
+                                                   g->lda, g->b_off, g->ldb, g->c_off, g->ldc, &ctx->queue,
+                                                   &temp_bytes),
+                       "CLBlastSGemmTempBufferSize", g->what);
+    cl_mem temp = NULL;
+    if (st == LCL_SUCCESS)
+        st = lcl__workspace_device(ctx, ws, temp_bytes ? temp_bytes : 1, &temp);
+    cl_event event = NULL;
+    if (st == LCL_SUCCESS)
+        st = clblast_check(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f,
+                                                      g->a, g->a_off, g->lda, g->b, g->b_off, g->ldb, 0.0f, g->c,
+                                                      g->c_off, g->ldc, &ctx->queue, &event, temp),
+                           "CLBlastSgemmWithTempBuffer", g->what);
+    if (event)
+        clReleaseEvent(event);
+    lcl__workspace_unlock(ws);
+    return st;
+}
+
+static cl_mem mem_of(const lcl_tensor *t) { return t->storage->mem; }
+
+lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
+    const lcl_tensor *x = a->x, *w = a->w, *b = a->b;
+    lcl_tensor *y = a->out_y;
+    struct gemm g = {"y = x . w^T",   CLBlastTransposeNo, CLBlastTransposeYes, call->batch, call->out, call->in,
+                     mem_of(x),       x->offset,          call->in,            mem_of(w),   w->offset, call->in,
+                     mem_of(y),       y->offset,          call->out};
+    lcl_status st = sgemm(ctx, &g);
+    struct lcl__launch l;
+    if (st != LCL_SUCCESS || (st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_FORWARD, &l)) != LCL_SUCCESS)
+        return st;
+    lcl__launch_mem(&l, mem_of(y));
+    lcl__launch_ulong(&l, y->offset);
+    lcl__launch_mem(&l, b ? mem_of(b) : mem_of(y)); /* never read without a bias, but must be a buffer */
+    lcl__launch_ulong(&l, b ? b->offset : 0);
+    cl_uint has_bias = b != NULL;
+    lcl__launch_arg(&l, sizeof has_bias, &has_bias);
+    lcl__launch_ulong(&l, call->batch);
+    lcl__launch_ulong(&l, call->out);
+    lcl__launch_alpha(&l, call->alpha);
+    size_t segments = call->out / 16 + (call->out % 16 != 0); /* LCL_DENSE_COLS */
+    return lcl__launch_end(ctx, &l, call->batch * segments);
+}
+
+static size_t row_blocks_of(const struct lcl__dense *call) {
+    return call->batch / LCL__DENSE_ROWS + (call->batch % LCL__DENSE_ROWS != 0);
+}
+
+/* The workspace holds db's partial sums (if any) and then dz, from element dz_off: the sums
+ * come first because the second stage's kernel reads them from the buffer's start. */
+static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a,
+                            cl_mem ws, size_t dz_off) {
+    if (!a->db) {
+        struct lcl__eltwise e = {.op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha,
+                                 .n = call->batch * call->out};
+        return lcl__cl_eltwise_buffers(ctx, &e, mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws,
+                                       dz_off);
+    }
+    size_t row_blocks = row_blocks_of(call);
+    struct lcl__launch l;
+    lcl_status st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_BACKWARD, &l);
+    if (st != LCL_SUCCESS)
+        return st;
+    lcl__launch_mem(&l, mem_of(a->y));
+    lcl__launch_ulong(&l, a->y->offset);
+    lcl__launch_mem(&l, mem_of(a->dy));
+    lcl__launch_ulong(&l, a->dy->offset);
+    lcl__launch_mem(&l, ws);
+    lcl__launch_ulong(&l, dz_off);
+    lcl__launch_mem(&l, ws);
+    lcl__launch_ulong(&l, call->batch);
+    lcl__launch_ulong(&l, call->out);
+    lcl__launch_ulong(&l, LCL__DENSE_ROWS);
+    lcl__launch_ulong(&l, row_blocks);
+    lcl__launch_alpha(&l, call->alpha);
+    st = lcl__launch_end(ctx, &l, row_blocks * call->out);
+    if (st == LCL_SUCCESS && (st = lcl__launch_begin(ctx, LCL_F32, LCL__K_PRELU_DALPHA, &l)) == LCL_SUCCESS) {
+        lcl__launch_mem(&l, ws);
+        lcl__launch_ulong(&l, call->out);
+        lcl__launch_ulong(&l, row_blocks);
+        lcl__launch_mem(&l, mem_of(a->db));
+        lcl__launch_ulong(&l, a->db->offset);
+        st = lcl__launch_end(ctx, &l, call->out);
+    }
+    return st;
+}
+
+lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
+    /* dz from a 64-byte boundary, where vector and non-temporal stores may go. */
+    size_t dz_off = a->db ? (call->out * row_blocks_of(call) + 15) / 16 * 16 : 0;
+    size_t dz_n = call->batch * call->out;
+    if (dz_n > (SIZE_MAX / sizeof(float)) - dz_off)
+        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_dense_backward: dz of %zu elements does not fit in memory", dz_n);
+    struct lcl__workspace *ws = NULL;
+    lcl_status st = lcl__workspace_lock(ctx, LCL__WS_DENSE, &ws);
+    if (st != LCL_SUCCESS)
+        return st;
+    cl_mem mem = NULL;
+    st = lcl__workspace_device(ctx, ws, (dz_off + dz_n) * sizeof(float), &mem);
+    if (st == LCL_SUCCESS)
+        st = dz_and_db(ctx, call, a, mem, dz_off);
+    if (st == LCL_SUCCESS && a->dw) {
+        struct gemm g = {"dw = dz^T . x", CLBlastTransposeYes, CLBlastTransposeNo, call->out, call->in, call->batch,
+                         mem,             dz_off,              call->out,          mem_of(a->x), a->x->offset, call->in,
+                         mem_of(a->dw),   a->dw->offset,       call->in};
+        st = sgemm(ctx, &g);
+    }
+    if (st == LCL_SUCCESS && a->dx) {
+        struct gemm g = {"dx = dz . w", CLBlastTransposeNo, CLBlastTransposeNo, call->batch, call->in, call->out,
+                         mem,           dz_off,             call->out,          mem_of(a->w), a->w->offset, call->in,
+                         mem_of(a->dx), a->dx->offset,      call->in};
+        st = sgemm(ctx, &g);
+    }
+    lcl__workspace_unlock(ws);
+    return st;
+}
+
+#else /* no CLBlast */
+
+lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
+    (void)ctx, (void)call, (void)a;
+    return lcl__fail(LCL_ERROR_UNSUPPORTED, "lcl_dense_forward: leakycl was built without CLBlast, which the "
+                                            "OpenCL backend's dense layer needs (Debian: libclblast-dev)");
+}
+
+lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
+    (void)ctx, (void)call, (void)a;
+    return lcl__fail(LCL_ERROR_UNSUPPORTED, "lcl_dense_backward: leakycl was built without CLBlast, which the "
+                                            "OpenCL backend's dense layer needs (Debian: libclblast-dev)");
+}
+
+#endif
