@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "check_dense.h"
 
 #define MAX_ALPHAS 16
 #define DEFAULT_N 1000003u
@@ -27,7 +28,10 @@ static const char check_usage[] =
     "alpha must be rejected. Then the same for forward_batch and backward_batch (7 uneven views of\n"
     "one buffer), forward_masked (and its bits against x > 0), backward_masked (from the mask\n"
     "alone), prelu_forward and prelu_backward ([n/15, 3, 5], slopes alpha, -alpha/2, 2 alpha), and\n"
-    "prelu_dalpha against an fp64 sum (within 1e-5 of sum |dy x|, 1e-12 for f64). Prints one line\n"
+    "prelu_dalpha against an fp64 sum (within 1e-5 of sum |dy x|, 1e-12 for f64). For f32, also\n"
+    "dense_forward and dense_backward (67x129x35, any --n) against the CPU backend within a\n"
+    "normwise relative error of 1e-5 (GEMMs are not bit-exact), with each backend's epilogue bit\n"
+    "for bit f(z + b) of its own GEMM; a negative alpha's backward must be rejected. Prints one line\n"
     "per op, dtype and alpha; exits 1 if any differs or fails, 2 on a bad command line.\n"
     "\n"
     "options:\n"
@@ -935,6 +939,12 @@ static int check_dtype(lcl_context *ctx, lcl_context *ref, const struct format *
             check_more_op(ctx, ref, fmt, (enum more_op)o, alpha, n, &arr, tally);
         }
         check_dalpha(ctx, ref, fmt, alpha, n, &arr, tally);
+        if (fmt->dtype == LCL_F32) {
+            struct dense_tally dense = {0, 0};
+            check_dense(ctx, ref, alpha, opt->seed, &dense);
+            tally->passed += dense.passed;
+            tally->failed += dense.failed;
+        }
     }
 cleanup:
     free(arr.x);
