@@ -1,20 +1,21 @@
-/* The dense layer on the CPU backend: CBLAS (OpenBLAS) for the products, the core's CPU code
- * for dz, and loops here for the bias epilogue and db. db's partition is the OpenCL backend's:
- * per column, sums over blocks of LCL__DENSE_ROWS rows, then those added pairwise; blocks go to
- * threads, but which thread takes which block never changes a sum, so the bits do not depend
- * on the thread count. dz lives in a host workspace the context keeps (one backward at a time
- * per context uses it). Without CBLAS at build time both ops return LCL_ERROR_UNSUPPORTED. */
+/* The dense layer on the CPU backend: CBLAS (OpenBLAS) for the products, and loops here for the
+ * epilogues, in the calling thread. Not on OpenMP threads: Debian's OpenBLAS runs its own
+ * pthreads, and OpenMP's threads, spinning after a parallel region, took the cores from the next
+ * GEMM (measured: the forward at 256x512x512 on 2 cores went from 7 ms to 22 ms); an epilogue is
+ * one pass over y, 1/in of the GEMM's work. dz is lcl_backward_from_output's arithmetic, and in
+ * the same pass db's partial sums with the OpenCL kernel's partition and order: per column, over
+ * blocks of LCL__DENSE_ROWS rows, flushed every FLUSH_ROWS rows; then each column's partials
+ * pairwise. dz lives in a host workspace the context keeps (one backward at a time per context
+ * uses it). Without CBLAS at build time both ops return LCL_ERROR_UNSUPPORTED. */
 #include "internal.h"
 
 #ifdef LEAKYCL_HAVE_CBLAS
 
 #include <cblas.h>
 #include <limits.h>
-#include <omp.h>
-#include <stdlib.h>
+#include <string.h>
 
-/* Below this many elements of y one thread does the epilogue: waking threads costs more. */
-#define PARALLEL_MIN ((size_t)1 << 16)
+#define FLUSH_ROWS 16
 
 static float *host_f32(const lcl_tensor *t) { return lcl__tensor_host_ptr(t); }
 
@@ -30,8 +31,6 @@ static lcl_status check_int_sizes(const char *fn, const struct lcl__dense *call)
 static void epilogue(const struct lcl__dense *call, const float *b, float *y) {
     size_t batch = call->batch, out = call->out;
     float alpha = (float)call->alpha;
-    bool threads = batch * out >= PARALLEL_MIN && batch > 1;
-#pragma omp parallel for schedule(static) if (threads)
     for (size_t r = 0; r < batch; ++r) {
         float *row = y + r * out;
         if (b) {
@@ -76,40 +75,46 @@ static float pairwise(const float *v, size_t n) {
     return pairwise(v, half) + pairwise(v + half, n - half);
 }
 
-#define FLUSH_ROWS 16
-
-/* db: partial[j * row_blocks + rb] = the sum of dz's column j over row block rb (flushed every
- * FLUSH_ROWS rows, as the kernel does), then each column's partials pairwise. */
-static void bias_gradient(const struct lcl__dense *call, const float *dz, float *partial, float *db) {
+/* dz = dy where y > 0, else alpha * dy; with partial (db wanted), each column's sums over the
+ * row blocks into partial[j * row_blocks + rb], run and sum holding `out` running sums. */
+static void dz_pass(const struct lcl__dense *call, const float *y, const float *dy, float *dz, float *partial,
+                    float *run, float *sum) {
     size_t batch = call->batch, out = call->out;
     size_t row_blocks = batch / LCL__DENSE_ROWS + (batch % LCL__DENSE_ROWS != 0);
-    bool threads = batch * out >= PARALLEL_MIN && row_blocks > 1;
-#pragma omp parallel for schedule(static) if (threads)
+    float alpha = (float)call->alpha;
     for (size_t rb = 0; rb < row_blocks; ++rb) {
-        size_t r0 = rb * LCL__DENSE_ROWS;
-        size_t r1 = r0 + LCL__DENSE_ROWS < batch ? r0 + LCL__DENSE_ROWS : batch;
-        for (size_t j = 0; j < out; ++j) {
-            float run = 0, sum = 0;
-            unsigned steps = 0;
-            for (size_t r = r0; r < r1; ++r) {
-                run += dz[r * out + j];
-                if (++steps == FLUSH_ROWS) {
-                    sum += run;
-                    run = 0;
-                    steps = 0;
-                }
-            }
-            partial[j * row_blocks + rb] = sum + run;
+        size_t r1 = (rb + 1) * LCL__DENSE_ROWS < batch ? (rb + 1) * LCL__DENSE_ROWS : batch;
+        if (partial) {
+            memset(run, 0, out * sizeof *run);
+            memset(sum, 0, out * sizeof *sum);
         }
+        for (size_t r = rb * LCL__DENSE_ROWS, steps = 1; r < r1; ++r, ++steps) {
+            const float *yr = y + r * out, *gr = dy + r * out;
+            float *dr = dz + r * out;
+#pragma omp simd
+            for (size_t j = 0; j < out; ++j) {
+                float scaled = alpha * gr[j];
+                dr[j] = yr[j] > 0 ? gr[j] : scaled;
+            }
+            if (!partial)
+                continue;
+            for (size_t j = 0; j < out; ++j)
+                run[j] += dr[j];
+            if (steps % FLUSH_ROWS == 0)
+                for (size_t j = 0; j < out; ++j) {
+                    sum[j] += run[j];
+                    run[j] = 0;
+                }
+        }
+        for (size_t j = 0; partial && j < out; ++j)
+            partial[j * row_blocks + rb] = sum[j] + run[j];
     }
-    for (size_t j = 0; j < out; ++j)
-        db[j] = pairwise(partial + j * row_blocks, row_blocks);
 }
 
 lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
     size_t dz_n = call->batch * call->out;
     size_t row_blocks = call->batch / LCL__DENSE_ROWS + (call->batch % LCL__DENSE_ROWS != 0);
-    size_t partial_n = a->db ? call->out * row_blocks : 0;
+    size_t partial_n = a->db ? call->out * (row_blocks + 2) : 0; /* and the running sums */
     lcl_status st = check_int_sizes("lcl_dense_backward", call);
     if (st != LCL_SUCCESS)
         return st;
@@ -122,12 +127,12 @@ lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *ca
     void *room = NULL;
     st = lcl__workspace_staging(ws, (dz_n + partial_n) * sizeof(float), &room);
     if (st == LCL_SUCCESS) {
-        float *dz = room, *partial = dz + dz_n;
-        struct lcl__eltwise e = {.op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha, .n = dz_n};
-        lcl__cpu_eltwise(&e, host_f32(a->y), host_f32(a->dy), dz);
+        float *dz = room, *partial = a->db ? dz + dz_n : NULL;
+        float *run = partial ? partial + call->out * row_blocks : NULL, *sum = run ? run + call->out : NULL;
+        dz_pass(call, host_f32(a->y), host_f32(a->dy), dz, partial, run, sum);
         int batch = (int)call->batch, in = (int)call->in, out = (int)call->out;
-        if (a->db)
-            bias_gradient(call, dz, partial, host_f32(a->db));
+        for (size_t j = 0; a->db && j < call->out; ++j)
+            host_f32(a->db)[j] = pairwise(partial + j * row_blocks, row_blocks);
         if (a->dw)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, batch, 1.0f, dz, out, host_f32(a->x), in,
                         0.0f, host_f32(a->dw), in);
