@@ -22,7 +22,23 @@ struct selection {
     cl_device_id device;
 };
 
+/* The first discovery is not thread-safe below us: threads creating their first contexts at
+ * once on PoCL saw no device, or crashed (the ICD loader and the platforms initialise on their
+ * first clGetPlatformIDs / clGetDeviceIDs). One discovery through pthread_once comes first. */
+static void load_icds(void) {
+    cl_platform_id platforms[LCL__MAX_PLATFORMS];
+    cl_uint count = 0;
+    if (clGetPlatformIDs(LCL__MAX_PLATFORMS, platforms, &count) != CL_SUCCESS)
+        return;
+    for (cl_uint p = 0; p < count && p < LCL__MAX_PLATFORMS; ++p) {
+        cl_uint devices = 0;
+        (void)clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &devices);
+    }
+}
+
 static cl_uint list_platforms(cl_platform_id *platforms) {
+    static pthread_once_t icds_loaded = PTHREAD_ONCE_INIT;
+    pthread_once(&icds_loaded, load_icds);
     cl_uint count = 0;
     /* No ICD loader, no ICDs, or a broken one all mean "no OpenCL here". */
     if (clGetPlatformIDs(LCL__MAX_PLATFORMS, platforms, &count) != CL_SUCCESS)

@@ -106,6 +106,11 @@ static int x86_features(void) {
     }
     return features;
 }
+
+bool lcl__x86_has_f16c(void) {
+    int needed = LCL__X86_AVX2 | LCL__X86_F16C;
+    return (x86_features() & needed) == needed;
+}
 #endif
 
 /* The fastest kernel this machine runs for op and dtype. */

@@ -19,6 +19,9 @@ lcl__cpu_block_fn lcl__forward_f64_avx2, lcl__backward_f64_avx2;
 lcl__cpu_block_fn lcl__forward_bf16_avx2, lcl__backward_bf16_avx2;
 /* Need AVX2 and F16C. */
 lcl__cpu_block_fn lcl__forward_f16_avx2, lcl__backward_f16_avx2;
+/* Whether this CPU runs the AVX2 + F16C kernels (cpu.c asks cpuid once; clang's
+ * __builtin_cpu_supports does not know "f16c"). */
+bool lcl__x86_has_f16c(void);
 #endif
 
 #endif /* LEAKYCL_CPU_KERNELS_H */

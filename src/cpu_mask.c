@@ -3,6 +3,7 @@
  * backend's; a partial last word keeps its bits past n. Whole words go to the AVX2 kernels of
  * cpu_mask_x86.c where the CPU has AVX2 (and F16C for f16), else to the portable loops here. */
 #include "convert.h"
+#include "cpu_kernels.h"
 #include "cpu_mask_x86.h"
 #include "internal.h"
 
@@ -113,7 +114,7 @@ static lcl__mask_forward_fn *pick_forward(lcl_dtype dtype) {
     case LCL_F32: return lcl__mask_forward_f32_avx2;
     case LCL_F64: return lcl__mask_forward_f64_avx2;
     case LCL_BF16: return lcl__mask_forward_bf16_avx2;
-    case LCL_F16: return __builtin_cpu_supports("f16c") ? lcl__mask_forward_f16_avx2 : NULL;
+    case LCL_F16: return lcl__x86_has_f16c() ? lcl__mask_forward_f16_avx2 : NULL;
     case LCL_MASK: break;
     }
     return NULL;
@@ -126,7 +127,7 @@ static lcl__mask_backward_fn *pick_backward(lcl_dtype dtype) {
     case LCL_F32: return lcl__mask_backward_f32_avx2;
     case LCL_F64: return lcl__mask_backward_f64_avx2;
     case LCL_BF16: return lcl__mask_backward_bf16_avx2;
-    case LCL_F16: return __builtin_cpu_supports("f16c") ? lcl__mask_backward_f16_avx2 : NULL;
+    case LCL_F16: return lcl__x86_has_f16c() ? lcl__mask_backward_f16_avx2 : NULL;
     case LCL_MASK: break;
     }
     return NULL;

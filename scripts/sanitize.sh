@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds leakycl instrumented and runs its tests there:
+#   address   ASan + UBSan into ./build-asan, the whole ctest suite (CI runs this)
+#   thread    TSan into ./build-tsan, the thread tests (label stress) with fewer calls
+# Every report of any process (Criterion runs each test in a child process, whose exit status
+# LeakSanitizer cannot change) goes to build-*/sanitizer-logs: the run fails if any appears.
+# Suppressions: tests/sanitize/*.supp, each entry with its reason. Extra arguments go to ctest.
+#
+# usage: bash scripts/sanitize.sh address|thread [CTEST_OPTIONS...]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+kind=${1:-}
+shift || true
+case "$kind" in
+address) dir=build-asan calls=${LEAKYCL_STRESS_CALLS:-1000} select=(-LE install) ;;
+thread) dir=build-tsan calls=${LEAKYCL_STRESS_CALLS:-300} select=(-L stress) ;;
+*) echo "usage: bash scripts/sanitize.sh address|thread [CTEST_OPTIONS...]" >&2; exit 2 ;;
+esac
+
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKYCL_WERROR=ON -DLEAKYCL_SANITIZE="$kind" \
+    -DLEAKYCL_STRESS_CALLS="$calls" >/dev/null
+cmake --build "$dir" -j "$(nproc)"
+
+logs=$PWD/$dir/sanitizer-logs
+rm -rf "$logs" && mkdir -p "$logs"
+supp=$PWD/tests/sanitize
+# allocator_may_return_null: the tests ask for impossible sizes and expect OUT_OF_MEMORY.
+export ASAN_OPTIONS="log_path=$logs/asan:allocator_may_return_null=1:detect_leaks=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="log_path=$logs/tsan:suppressions=$supp/tsan.supp:second_deadlock_stack=1:halt_on_error=0"
+
+status=0
+ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "${select[@]}" "$@" || status=$?
+reports=$(find "$logs" -type f | sort)
+if [ -n "$reports" ]; then
+    for f in $reports; do echo "=== $f"; cat "$f"; done
+    echo "sanitize $kind: $(echo "$reports" | wc -l) report file(s) in $logs" >&2
+    status=1
+fi
+echo "sanitize $kind: ctest exit $status"
+exit $status
