@@ -15,6 +15,9 @@
 
 enum device_want { WANT_GPU, WANT_ANY };
 
+/* What the ICD loader answers when no ICD is installed (CL_PLATFORM_NOT_FOUND_KHR). */
+#define LCL__PLATFORM_NOT_FOUND_KHR (-1001)
+
 /* The device a spec selected: platform and device handles, or CPU backend. */
 struct selection {
     bool use_cpu;
@@ -36,35 +39,58 @@ static void load_icds(void) {
     }
 }
 
-static cl_uint list_platforms(cl_platform_id *platforms) {
+static cl_uint list_platforms(cl_platform_id *platforms, cl_int *err) {
     static pthread_once_t icds_loaded = PTHREAD_ONCE_INIT;
     pthread_once(&icds_loaded, load_icds);
     cl_uint count = 0;
-    /* No ICD loader, no ICDs, or a broken one all mean "no OpenCL here". */
-    if (clGetPlatformIDs(LCL__MAX_PLATFORMS, platforms, &count) != CL_SUCCESS)
+    /* No ICD installed is no platform, not a failure; other failures are kept in *err, which an
+     * explicit device spec reports and "auto" takes as "no OpenCL here". */
+    *err = clGetPlatformIDs(LCL__MAX_PLATFORMS, platforms, &count);
+    if (*err == LCL__PLATFORM_NOT_FOUND_KHR)
+        *err = CL_SUCCESS;
+    if (*err != CL_SUCCESS)
         return 0;
     return count < LCL__MAX_PLATFORMS ? count : LCL__MAX_PLATFORMS;
 }
 
-static cl_uint list_devices(cl_platform_id platform, cl_device_type type, cl_device_id *devices) {
+static cl_uint list_devices(cl_platform_id platform, cl_device_type type, cl_device_id *devices, cl_int *err) {
     cl_uint count = 0;
-    if (clGetDeviceIDs(platform, type, LCL__MAX_DEVICES, devices, &count) != CL_SUCCESS)
+    *err = clGetDeviceIDs(platform, type, LCL__MAX_DEVICES, devices, &count);
+    if (*err == CL_DEVICE_NOT_FOUND)
+        *err = CL_SUCCESS;
+    if (*err != CL_SUCCESS)
         return 0;
     return count < LCL__MAX_DEVICES ? count : LCL__MAX_DEVICES;
 }
 
+/* The first discovery call that failed, for a spec that names OpenCL to report. */
+struct discovery_error {
+    cl_int err;
+    const char *call;
+};
+
+static void note_discovery_error(struct discovery_error *e, cl_int err, const char *call) {
+    if (err != CL_SUCCESS && e->err == CL_SUCCESS) {
+        e->err = err;
+        e->call = call;
+    }
+}
+
 /* The first device of the wanted kind over all platforms, in platform order. */
-static bool find_first(enum device_want want, struct selection *sel) {
+static bool find_first(enum device_want want, struct selection *sel, struct discovery_error *e) {
     cl_platform_id platforms[LCL__MAX_PLATFORMS];
-    cl_uint platform_count = list_platforms(platforms);
+    cl_int err = CL_SUCCESS;
+    cl_uint platform_count = list_platforms(platforms, &err);
+    note_discovery_error(e, err, "clGetPlatformIDs");
     cl_device_type type = want == WANT_GPU ? CL_DEVICE_TYPE_GPU : CL_DEVICE_TYPE_ALL;
     for (cl_uint p = 0; p < platform_count; ++p) {
         cl_device_id devices[LCL__MAX_DEVICES];
-        if (list_devices(platforms[p], type, devices) > 0) {
+        if (list_devices(platforms[p], type, devices, &err) > 0) {
             sel->platform = platforms[p];
             sel->device = devices[0];
             return true;
         }
+        note_discovery_error(e, err, "clGetDeviceIDs");
     }
     return false;
 }
@@ -89,12 +115,17 @@ static lcl_status select_indexed(const char *spec, const char *indices, struct s
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "device spec '%s': expected opencl:P:D with decimal indices",
                          spec);
     cl_platform_id platforms[LCL__MAX_PLATFORMS];
-    cl_uint platform_count = list_platforms(platforms);
+    cl_int err = CL_SUCCESS;
+    cl_uint platform_count = list_platforms(platforms, &err);
+    if (err != CL_SUCCESS)
+        return lcl__cl_check(err, "clGetPlatformIDs");
     if (p >= platform_count)
         return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': no platform %lu (OpenCL platforms found: %u)",
                          spec, p, (unsigned)platform_count);
     cl_device_id devices[LCL__MAX_DEVICES];
-    cl_uint device_count = list_devices(platforms[p], CL_DEVICE_TYPE_ALL, devices);
+    cl_uint device_count = list_devices(platforms[p], CL_DEVICE_TYPE_ALL, devices, &err);
+    if (err != CL_SUCCESS)
+        return lcl__cl_check(err, "clGetDeviceIDs");
     if (d >= device_count)
         return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': no device %lu on platform %lu (devices: %u)",
                          spec, d, p, (unsigned)device_count);
@@ -109,14 +140,17 @@ static lcl_status select_device(const char *spec, struct selection *sel) {
         sel->use_cpu = true;
         return LCL_SUCCESS;
     }
+    struct discovery_error e = {CL_SUCCESS, NULL};
     if (strcmp(spec, "auto") == 0) {
-        if (!find_first(WANT_GPU, sel) && !find_first(WANT_ANY, sel))
+        if (!find_first(WANT_GPU, sel, &e) && !find_first(WANT_ANY, sel, &e))
             sel->use_cpu = true;
         return LCL_SUCCESS;
     }
     if (strcmp(spec, "gpu") == 0 || strcmp(spec, "opencl") == 0) {
         enum device_want want = spec[0] == 'g' ? WANT_GPU : WANT_ANY;
-        if (!find_first(want, sel))
+        if (!find_first(want, sel, &e) && e.err != CL_SUCCESS)
+            return lcl__cl_check(e.err, e.call);
+        if (!sel->device)
             return lcl__fail(LCL_ERROR_DEVICE_NOT_FOUND, "device spec '%s': no %s found", spec,
                              want == WANT_GPU ? "OpenCL GPU" : "OpenCL device");
         return LCL_SUCCESS;
@@ -127,22 +161,28 @@ static lcl_status select_device(const char *spec, struct selection *sel) {
                      "device spec '%s' not understood: expected auto, cpu, opencl, gpu or opencl:P:D", spec);
 }
 
-static bool device_has_extension(cl_device_id device, const char *name) {
+/* A failed query fails the context rather than hide an extension the device has (F64 would
+ * then be refused as unsupported for a transient error). */
+static lcl_status device_has_extension(cl_device_id device, const char *name, bool *found) {
+    lcl_status st;
     size_t size = 0;
-    if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &size) != CL_SUCCESS || size == 0)
-        return false;
+    *found = false;
+    if (LCL__CL_CALL(st, clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &size),
+                     "clGetDeviceInfo(CL_DEVICE_EXTENSIONS)") ||
+        size == 0)
+        return st;
     char *extensions = malloc(size + 1);
     if (!extensions)
-        return false;
-    bool found = false;
-    if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, size, extensions, NULL) == CL_SUCCESS) {
+        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "out of host memory for the device's extensions");
+    if (LCL__CL_CALL(st, clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, size, extensions, NULL),
+                     "clGetDeviceInfo(CL_DEVICE_EXTENSIONS)") == LCL_SUCCESS) {
         extensions[size] = '\0';
         size_t len = strlen(name);
-        for (const char *p = strstr(extensions, name); p && !found; p = strstr(p + 1, name))
-            found = (p == extensions || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0');
+        for (const char *p = strstr(extensions, name); p && !*found; p = strstr(p + 1, name))
+            *found = (p == extensions || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0');
     }
     free(extensions);
-    return found;
+    return st;
 }
 
 static bool is_pocl(cl_device_id device) {
@@ -208,7 +248,8 @@ static lcl_status init_device_info(lcl_context *ctx) {
                      "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)"))
         return st;
     ctx->device_name[sizeof ctx->device_name - 1] = '\0';
-    ctx->has_fp64 = device_has_extension(ctx->device, "cl_khr_fp64");
+    if ((st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
+        return st;
     bool gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     size_t wanted_wg = gpu ? LCL__GPU_WORK_GROUP_SIZE : LCL__CPU_WORK_GROUP_SIZE;
     ctx->work_group_size = max_wg < wanted_wg ? max_wg : wanted_wg;

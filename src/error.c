@@ -122,11 +122,15 @@ const char *lcl__cl_error_name(cl_int err) {
     }
 }
 
+lcl_status lcl__cl_status(cl_int err) {
+    if (err == CL_SUCCESS)
+        return LCL_SUCCESS;
+    return (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY) ? LCL_ERROR_OUT_OF_MEMORY
+                                                                                    : LCL_ERROR_OPENCL;
+}
+
 lcl_status lcl__cl_check(cl_int err, const char *call) {
     if (err == CL_SUCCESS)
         return LCL_SUCCESS;
-    lcl_status status = (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY)
-                            ? LCL_ERROR_OUT_OF_MEMORY
-                            : LCL_ERROR_OPENCL;
-    return lcl__fail(status, "%s failed: %s (%d)", call, lcl__cl_error_name(err), (int)err);
+    return lcl__fail(lcl__cl_status(err), "%s failed: %s (%d)", call, lcl__cl_error_name(err), (int)err);
 }

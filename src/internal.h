@@ -20,6 +20,8 @@ lcl_status lcl__fail(lcl_status status, const char *fmt, ...) __attribute__((for
 void lcl__append_error(const char *text);
 /* CL_SUCCESS -> LCL_SUCCESS; otherwise records "<call> failed: <CL error name> (<code>)". */
 lcl_status lcl__cl_check(cl_int err, const char *call);
+/* The status an OpenCL error maps to, without a message: allocation failures are out of memory. */
+lcl_status lcl__cl_status(cl_int err);
 const char *lcl__cl_error_name(cl_int err);
 
 #define LCL__CL_CALL(status_var, call_expr, call_name) ((status_var) = lcl__cl_check((call_expr), (call_name)))

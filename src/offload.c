@@ -510,8 +510,12 @@ static lcl_status zc_piece(lcl_context *ctx, cl_command_queue queue, const struc
         LCL__CL_CALL(st, err, "clEnqueueMapBuffer");
     }
     if (st == LCL_SUCCESS && LCL__CL_CALL(st, clEnqueueUnmapMemObject(queue, mem[p->of_out], mapped, 0, NULL, unmapped),
-                                          "clEnqueueUnmapMemObject") == LCL_SUCCESS)
-        LCL__CL_CALL(st, clFlush(queue), "clFlush");
+                                          "clEnqueueUnmapMemObject") == LCL_SUCCESS &&
+        LCL__CL_CALL(st, clFlush(queue), "clFlush") != LCL_SUCCESS) {
+        /* The caller waits for the pieces that succeeded only: this one's event is ours to drop. */
+        clReleaseEvent(*unmapped);
+        *unmapped = NULL;
+    }
     /* The queue keeps what its commands use until they finish. */
     for (size_t a = 0; a < p->count; ++a)
         if (mem[a])

@@ -120,7 +120,7 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, cl_program *o
              ctx->soft_half ? 1 : 0);
     cl_int err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
-        st = lcl__fail(err == CL_BUILD_PROGRAM_FAILURE ? LCL_ERROR_BUILD_FAILED : LCL_ERROR_OPENCL,
+        st = lcl__fail(err == CL_BUILD_PROGRAM_FAILURE ? LCL_ERROR_BUILD_FAILED : lcl__cl_status(err),
                        "clBuildProgram failed for %s (options \"%s\"): %s (%d)", lcl_dtype_name(dtype), options,
                        lcl__cl_error_name(err), (int)err);
         append_build_log(ctx, program);
