@@ -210,6 +210,22 @@ static void step_prelu(fz_state *s) {
     check_call(s, &snap, st, backward ? "lcl_prelu_backward" : "lcl_prelu_forward");
 }
 
+/* The dense layer: shapes from the input (overflowing ones too), tensors from the pool. */
+static void step_dense(fz_state *s) {
+    lcl_context *ctx = fz_ctx(s);
+    int backward = fz_u8(&s->in) & 1;
+    size_t batch = fz_size(&s->in), in = fz_size(&s->in), out = fz_size(&s->in);
+    double alpha = fz_alpha(&s->in);
+    const lcl_tensor *x = fz_tensor(s), *w = fz_tensor(s), *b = fz_tensor(s);
+    lcl_tensor *y = fz_tensor(s), *dx = backward ? fz_tensor(s) : NULL, *dw = backward ? fz_tensor(s) : NULL;
+    lcl_tensor *db = backward ? fz_tensor(s) : NULL;
+    fz_snapshot snap;
+    fz_before(s, &snap);
+    lcl_status st = backward ? lcl_dense_backward(ctx, batch, in, out, alpha, x, w, y, b, dx, dw, db)
+                             : lcl_dense_forward(ctx, batch, in, out, alpha, x, w, b, y);
+    check_call(s, &snap, st, backward ? "lcl_dense_backward" : "lcl_dense_forward");
+}
+
 /* A host array: NULL, or a place in s->host with room for n elements of dtype (element-aligned
  * on the CPU backend, where a misaligned float array is the caller's undefined behaviour; any
  * byte on OpenCL, whose offload promises to handle it). */
@@ -319,7 +335,7 @@ static void step_wrap_queue(fz_state *s) {
 
 static const fz_step steps[] = {
     step_create,  step_create,    step_view, step_view,  step_wrap, step_release,     step_forward, step_backward,
-    step_from_output, step_masked, step_batch, step_prelu, step_host, step_misc, step_wrap_queue,
+    step_from_output, step_masked, step_batch, step_prelu, step_host, step_misc, step_wrap_queue, step_dense,
 };
 #define STEP_COUNT (sizeof steps / sizeof steps[0])
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds, and runs every test through ctest: the Criterion suites on the
 # CPU backend and on the OpenCL device (PoCL without a GPU; the OpenCL tests fail, never skip,
-# when there is no OpenCL device), the command-line tool, and the installed package.
-# Extra arguments go to ctest (e.g. -L cpu, -R forward).
+# when there is no OpenCL device), the command-line tool, and the installed package; then the
+# same suite under ASan + UBSan (but the install test). Extra arguments go to both ctest runs
+# (e.g. -L cpu, -R forward).
 #
 # usage: bash scripts/test.sh [CTEST_OPTIONS...]
 set -euo pipefail
@@ -11,3 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (./build-asan),
+# with fewer stress calls; any sanitizer report fails it (scripts/sanitize.sh).
+start=$(date +%s)
+bash scripts/sanitize.sh address "$@"
+echo "ASan + UBSan build and suite: $(($(date +%s) - start)) s"

@@ -437,11 +437,113 @@ static int op_invalid(stress_worker *w) {
     return ok && !w->failed;
 }
 
-/* The mix. Weights roughly follow how often an app makes each call. The dense layer
- * (lcl_dense_forward / lcl_dense_backward) joins with an op_dense here once it exists. */
+/* ---- the dense layer (f32; a GEMM, so checked against fp64 within 1e-5 of sum |terms|) ----- */
+
+typedef struct dense_shape {
+    size_t batch, in, out;
+    double alpha;
+} dense_shape;
+
+/* |got - want| within 1e-5 of the sum of the magnitudes that made want. */
+static int dense_close(stress_worker *w, const char *what, const float *got, const double *want,
+                       const double *scale, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        if (!(fabs((double)got[i] - want[i]) <= 1e-5 * scale[i] + 1e-30))
+            return stress_fail(w, "dense %s element %zu: got %.9g, expected %.9g", what, i, got[i], want[i]);
+    return 1;
+}
+
+/* y = f(x . w^T + b) in fp64, with each output's scale; then dz, dx, dw, db from dy. */
+static void dense_reference(const dense_shape *sh, const float *x, const float *wt, const float *b,
+                            const float *dy, double *ref) {
+    size_t nb = sh->batch, ni = sh->in, no = sh->out, ny = nb * no;
+    double *y = ref, *ys = ref + ny, *dx = ys + ny, *dxs = dx + nb * ni, *dw = dxs + nb * ni, *dws = dw + no * ni;
+    double *db = dws + no * ni, *dbs = db + no, *dz = dbs + no;
+    for (size_t r = 0; r < nb; ++r)
+        for (size_t j = 0; j < no; ++j) {
+            double z = b[j], mag = fabs(b[j]);
+            for (size_t k = 0; k < ni; ++k) {
+                z += (double)x[r * ni + k] * wt[j * ni + k];
+                mag += fabs((double)x[r * ni + k] * wt[j * ni + k]);
+            }
+            double a = (float)sh->alpha;
+            y[r * no + j] = z > 0 ? z : a * z;
+            ys[r * no + j] = z > 0 ? mag : fabs(a) * mag;
+        }
+    for (size_t i = 0; i < ny; ++i)
+        dz[i] = y[i] > 0 ? dy[i] : (float)sh->alpha * dy[i];
+    for (size_t r = 0; r < nb; ++r)
+        for (size_t k = 0; k < ni; ++k) {
+            dx[r * ni + k] = dxs[r * ni + k] = 0;
+            for (size_t j = 0; j < no; ++j) {
+                dx[r * ni + k] += dz[r * no + j] * wt[j * ni + k];
+                dxs[r * ni + k] += fabs(dz[r * no + j] * wt[j * ni + k]);
+            }
+        }
+    for (size_t j = 0; j < no; ++j) {
+        db[j] = dbs[j] = 0;
+        for (size_t r = 0; r < nb; ++r) {
+            db[j] += dz[r * no + j];
+            dbs[j] += fabs(dz[r * no + j]);
+        }
+        for (size_t k = 0; k < ni; ++k) {
+            dw[j * ni + k] = dws[j * ni + k] = 0;
+            for (size_t r = 0; r < nb; ++r) {
+                dw[j * ni + k] += dz[r * no + j] * x[r * ni + k];
+                dws[j * ni + k] += fabs(dz[r * no + j] * x[r * ni + k]);
+            }
+        }
+    }
+}
+
+/* Fills: values in [-2, 2] on a 1/64 grid, so products are exact in fp32 and sums nearly so. */
+static void dense_fill(stress_worker *w, float *a, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        a[i] = (float)((int)rng_below(&w->rng, 257) - 128) / 64.0f;
+}
+
+static int op_dense(stress_worker *w) {
+    dense_shape sh = {1 + rng_below(&w->rng, 9), 1 + rng_below(&w->rng, 13), 1 + rng_below(&w->rng, 11),
+                      pick_alpha(w, 1)};
+    size_t nb = sh.batch, ni = sh.in, no = sh.out;
+    float *x = w->x, *wt = (float *)w->x + 512, *b = (float *)w->x + 1024, *dy = w->dy;
+    dense_fill(w, x, nb * ni);
+    dense_fill(w, wt, no * ni);
+    dense_fill(w, b, no);
+    dense_fill(w, dy, nb * no);
+    double *ref = w->want; /* room for STRESS_ARENA doubles: 8 arrays of at most 144 */
+    dense_reference(&sh, x, wt, b, dy, ref);
+    stress_arenas *ar = arenas_of(w, LCL_F32);
+    lcl_tensor *v[8] = {NULL};
+    int ok = make_view(w, ar->a, 0, nb * ni, &v[0]) && make_view(w, ar->a, 512, no * ni, &v[1]) &&
+             make_view(w, ar->b, 0, no, &v[2]) && make_view(w, ar->b, 512, nb * no, &v[3]) &&
+             make_view(w, ar->c, 0, nb * no, &v[4]) && make_view(w, ar->c, 1024, nb * ni, &v[5]) &&
+             make_view(w, ar->c, 2048, no * ni, &v[6]) && make_view(w, ar->c, 3072, no, &v[7]);
+    ok = ok && lcl_tensor_write(v[0], x) == LCL_SUCCESS && lcl_tensor_write(v[1], wt) == LCL_SUCCESS &&
+         lcl_tensor_write(v[2], b) == LCL_SUCCESS && lcl_tensor_write(v[3], dy) == LCL_SUCCESS;
+    lcl_status st = ok ? lcl_dense_forward(w->ctx, nb, ni, no, sh.alpha, v[0], v[1], v[2], v[4]) : LCL_SUCCESS;
+    if (ok && st != LCL_SUCCESS)
+        ok = stress_fail(w, "dense_forward [%zu x %zu -> %zu]: %s", nb, ni, no, lcl_last_error());
+    float *got = w->got;
+    size_t ny = nb * no;
+    ok = ok && lcl_tensor_read(v[4], got) == LCL_SUCCESS && dense_close(w, "y", got, ref, ref + ny, ny);
+    st = ok ? lcl_dense_backward(w->ctx, nb, ni, no, sh.alpha, v[0], v[1], v[4], v[3], v[5], v[6], v[7])
+            : LCL_SUCCESS;
+    if (ok && st != LCL_SUCCESS)
+        ok = stress_fail(w, "dense_backward [%zu x %zu -> %zu]: %s", nb, ni, no, lcl_last_error());
+    const double *dx = ref + 2 * ny, *dw = dx + 2 * nb * ni, *db = dw + 2 * no * ni;
+    ok = ok && lcl_tensor_read(v[5], got) == LCL_SUCCESS && dense_close(w, "dx", got, dx, dx + nb * ni, nb * ni);
+    ok = ok && lcl_tensor_read(v[6], got) == LCL_SUCCESS && dense_close(w, "dw", got, dw, dw + no * ni, no * ni);
+    ok = ok && lcl_tensor_read(v[7], got) == LCL_SUCCESS && dense_close(w, "db", got, db, db + no, no);
+    w->checked += ok ? 2 : 0;
+    release_all(v, 8);
+    return ok && !w->failed;
+}
+
+/* The mix. Weights roughly follow how often an app makes each call. */
 const stress_entry stress_ops[] = {
     {"forward", op_forward, 4},   {"backward", op_backward, 3}, {"backward_from_output", op_from_output, 2},
     {"masked", op_masked, 2},     {"batch", op_batch, 2},       {"prelu", op_prelu, 2},
-    {"host", op_host, 2},         {"invalid", op_invalid, 2},
+    {"host", op_host, 2},         {"invalid", op_invalid, 2},   {"dense", op_dense, 1},
 };
 const size_t stress_op_count = sizeof stress_ops / sizeof stress_ops[0];
