@@ -53,10 +53,10 @@ __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ul
     LCL_BATCH_LOOKUP
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
-    if (LCL_USE_NT(y)) {
+    if (LCL_FAST2(x, y)) {
         LCL_FOR_CHUNK_AT(at, n, {
-            computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV_NT(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+            computev_t xv = LCL_LOADV_FAST(v, x);
+            LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
@@ -79,11 +79,11 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *x = x_base + f[0];
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
-    if (LCL_USE_NT(dx)) {
+    if (LCL_FAST3(x, dy, dx)) {
         LCL_FOR_CHUNK_AT(at, n, {
-            computev_t xv = LCL_LOADV(v, x);
-            computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV_NT(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+            computev_t xv = LCL_LOADV_FAST(v, x);
+            computev_t gv = LCL_LOADV_FAST(v, dy);
+            LCL_STOREV_FAST(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             compute_t gs = LCL_LOAD1(i, dy);

@@ -1,7 +1,8 @@
 /* Storage and compute types, chosen by one -DLCL_<DTYPE> at build time. LCL_VEC is the vector
  * width in elements. Loads widen storage to the compute type; stores round once, to nearest
  * even, back to storage. LCL_STOREV_NT is a non-temporal vector store (clang's builtin: PoCL
- * only, where -DLCL_NT=1 is passed) that needs an address aligned to LCL_STORAGEV_BYTES.
+ * only, where -DLCL_NT=1 is passed) that needs an address aligned to LCL_STORAGEV_BYTES, as do
+ * LCL_LOADV_A and LCL_STOREV_A, whole-vector accesses.
  * Other kernel files build on these names. */
 
 #ifndef LCL_NT
@@ -42,6 +43,8 @@ typedef LCL_CAT(double, LCL_VEC) computev_t;
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (8 * LCL_VEC)
+#define LCL_LOADV_A(i, p) (((__global const computev_t *)(p))[i])
+#define LCL_STOREV_A(v, i, p) (((__global computev_t *)(p))[i] = (v))
 
 #elif defined(LCL_F32)
 typedef float storage_t;
@@ -53,6 +56,8 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (4 * LCL_VEC)
+#define LCL_LOADV_A(i, p) (((__global const computev_t *)(p))[i])
+#define LCL_STOREV_A(v, i, p) (((__global computev_t *)(p))[i] = (v))
 
 #elif defined(LCL_F16) && !LCL_SOFT_HALF
 /* half as a pointer type only: vload_half/vstore_half need no cl_khr_fp16. */
@@ -66,6 +71,8 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 /* vstore_half has no non-temporal form: plain stores. */
 #define LCL_STOREV_NT(v, i, p) LCL_STOREV(v, i, p)
 #define LCL_STORAGEV_BYTES (2 * LCL_VEC)
+#define LCL_LOADV_A(i, p) LCL_CAT(vloada_half, LCL_VEC)(i, p)
+#define LCL_STOREV_A(v, i, p) LCL_CAT(LCL_CAT(vstorea_half, LCL_VEC), _rte)(v, i, p)
 
 #elif defined(LCL_F16)
 /* The same conversions in integer arithmetic, for devices whose vload_half/vstore_half are
@@ -116,6 +123,8 @@ LCL_HALF_FNS(v, computev_t, lcl_uintv_t, storagev_t, LCL_TO_UINTV, LCL_TO_FLOATV
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_float_to_halfv(v), i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_float_to_halfv(v), (__global storagev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (2 * LCL_VEC)
+#define LCL_LOADV_A(i, p) lcl_half_to_floatv(((__global const storagev_t *)(p))[i])
+#define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_float_to_halfv(v))
 
 #elif defined(LCL_BF16)
 /* bfloat16 is the top half of a float: widen by shifting, narrow by rounding to nearest even
@@ -152,7 +161,29 @@ inline storagev_t lcl_floatv_to_bf16(computev_t f) {
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_floatv_to_bf16(v), i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_floatv_to_bf16(v), (__global storagev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (2 * LCL_VEC)
+#define LCL_LOADV_A(i, p) lcl_bf16v_to_float(((__global const storagev_t *)(p))[i])
+#define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_floatv_to_bf16(v))
 
 #else
 #error "define one of LCL_F32, LCL_F16, LCL_BF16, LCL_F64"
+#endif
+
+/* The fast path of a kernel, taken when the pointers allow it (checked once per launch; an
+ * element offset may break any alignment). On PoCL (LCL_NT) loads cost the same at any
+ * alignment and an aligned output takes non-temporal stores, which skip reading each output
+ * line first. Elsewhere (GPUs) aligned inputs and output take whole-vector loads and stores:
+ * vloadn on 16-bit elements is otherwise issued as LCL_VEC narrow accesses, which halved
+ * fp16/bf16 throughput on an H200. */
+#define LCL_ALIGNED(p) (((ulong)(p)) % LCL_STORAGEV_BYTES == 0)
+#define LCL_USE_NT(out) (LCL_NT && LCL_ALIGNED(out))
+#if LCL_NT
+#define LCL_FAST2(in, out) LCL_ALIGNED(out)
+#define LCL_FAST3(in1, in2, out) LCL_ALIGNED(out)
+#define LCL_LOADV_FAST(i, p) LCL_LOADV(i, p)
+#define LCL_STOREV_FAST(v, i, p) LCL_STOREV_NT(v, i, p)
+#else
+#define LCL_FAST2(in, out) (LCL_ALIGNED(in) && LCL_ALIGNED(out))
+#define LCL_FAST3(in1, in2, out) (LCL_ALIGNED(in1) && LCL_ALIGNED(in2) && LCL_ALIGNED(out))
+#define LCL_LOADV_FAST(i, p) LCL_LOADV_A(i, p)
+#define LCL_STOREV_FAST(v, i, p) LCL_STOREV_A(v, i, p)
 #endif

@@ -5,10 +5,6 @@
  * The comparison is x > 0, so -0, +0 and NaN take the alpha branch; alpha arrives already
  * rounded to the compute type. */
 
-/* Non-temporal stores skip reading each output line before writing it; they need alignment,
- * which an element offset may break, so each launch checks its output pointer once. */
-#define LCL_USE_NT(out) (LCL_NT && ((ulong)(out) % LCL_STORAGEV_BYTES) == 0)
-
 /* The full vectors [first, first + count) of one work-item's chunk, starting at vector
  * `first_vector`, then the scalar tail up to n if the chunk holds the end. Batch kernels pass
  * the first vector of their item; the plain kernels take it from the global id. */
@@ -34,10 +30,10 @@ __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global sto
                           ulong n, compute_t alpha) {
     x += x_off;
     y += y_off;
-    if (LCL_USE_NT(y)) {
+    if (LCL_FAST2(x, y)) {
         LCL_FOR_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV_NT(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+            computev_t xv = LCL_LOADV_FAST(v, x);
+            LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
@@ -58,11 +54,11 @@ __kernel void lcl_backward(__global const storage_t *x, ulong x_off, __global co
     x += x_off;
     dy += dy_off;
     dx += dx_off;
-    if (LCL_USE_NT(dx)) {
+    if (LCL_FAST3(x, dy, dx)) {
         LCL_FOR_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV_NT(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+            computev_t xv = LCL_LOADV_FAST(v, x);
+            computev_t gv = LCL_LOADV_FAST(v, dy);
+            LCL_STOREV_FAST(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             compute_t gs = LCL_LOAD1(i, dy);

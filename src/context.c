@@ -251,6 +251,14 @@ static lcl_status init_device_info(lcl_context *ctx) {
     if ((st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
         return st;
     bool gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+    /* Tests only: LEAKYCL_KERNEL_SHAPE=gpu runs the GPU kernels' shapes (a vector per work-item,
+     * aligned whole-vector accesses, no non-temporal stores) on a CPU device such as PoCL, so
+     * that they are checked bit for bit where there is no GPU; =cpu the other way round. The
+     * f16 conversions stay the device's (PoCL's vload_half misbehaves at odd offsets). */
+    bool soft_half = !gpu;
+    const char *shape = getenv("LEAKYCL_KERNEL_SHAPE");
+    if (shape && (strcmp(shape, "gpu") == 0 || strcmp(shape, "cpu") == 0))
+        gpu = strcmp(shape, "gpu") == 0;
     size_t wanted_wg = gpu ? LCL__GPU_WORK_GROUP_SIZE : LCL__CPU_WORK_GROUP_SIZE;
     ctx->work_group_size = max_wg < wanted_wg ? max_wg : wanted_wg;
     if (ctx->work_group_size == 0)
@@ -268,7 +276,7 @@ static lcl_status init_device_info(lcl_context *ctx) {
     ctx->chunk = gpu ? 1 : LCL__CPU_CHUNK;
     ctx->nontemporal = !gpu && is_pocl(ctx->device);
     /* GPUs convert halves in hardware; CPU devices are faster with the integer form. */
-    ctx->soft_half = !gpu;
+    ctx->soft_half = soft_half;
     ctx->backend = LCL_BACKEND_OPENCL;
     return lcl__offload_init(ctx);
 }

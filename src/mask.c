@@ -64,9 +64,17 @@ static lcl_status validate(const char *fn, bool forward, lcl_context *ctx, doubl
     return st;
 }
 
-static size_t mask_words_per_item(const lcl_context *ctx, lcl_dtype dtype) {
+/* mask.cl's work-items: on GPUs (a chunk of one vector) one per vector; on CPU devices each
+ * owns whole words. */
+static size_t mask_work_items(const lcl_context *ctx, lcl_dtype dtype, size_t n) {
+    if (ctx->chunk == 1) {
+        size_t vec = ctx->vector_width[dtype];
+        return n / vec + (n % vec != 0);
+    }
     size_t elements = lcl__cl_chunk_elements(ctx, dtype);
-    return elements >= 32 ? elements / 32 : 1;
+    size_t per_item = elements >= 32 ? elements / 32 : 1;
+    size_t words = n / 32 + (n % 32 != 0);
+    return words / per_item + (words % per_item != 0);
 }
 
 static lcl_status launch(lcl_context *ctx, bool forward, double alpha, const lcl_tensor *in, lcl_tensor *out,
@@ -93,9 +101,7 @@ static lcl_status launch(lcl_context *ctx, bool forward, double alpha, const lcl
     }
     lcl__launch_ulong(&l, in->n);
     lcl__launch_alpha(&l, alpha);
-    size_t words = in->n / 32 + (in->n % 32 != 0);
-    size_t per_item = mask_words_per_item(ctx, dtype);
-    return lcl__launch_end(ctx, &l, words / per_item + (words % per_item != 0));
+    return lcl__launch_end(ctx, &l, mask_work_items(ctx, dtype, in->n));
 }
 
 /* ---- LEAKYCL_VERIFY ------------------------------------------------------------------------- */
