@@ -58,7 +58,8 @@ static long replay_folder(const char *dir) {
         names[count++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, count, sizeof *names, name_order);
+    if (count > 0)
+        qsort(names, count, sizeof *names, name_order);
     long ran = 0;
     for (size_t i = 0; i < count; ++i) {
         char path[4096];

@@ -26,14 +26,17 @@ logs=$PWD/$dir/sanitizer-logs
 rm -rf "$logs" && mkdir -p "$logs"
 supp=$PWD/tests/sanitize
 # allocator_may_return_null: the tests ask for impossible sizes and expect OUT_OF_MEMORY.
-export ASAN_OPTIONS="log_path=$logs/asan:allocator_may_return_null=1:detect_leaks=1:detect_stack_use_after_return=1"
+# use_sigaltstack=0: PoCL's LLVM installs a malloc'd signal stack in the thread that first
+# compiles, and ASan then fails a CHECK unmapping it as its own when that thread exits.
+export ASAN_OPTIONS="log_path=$logs/asan:allocator_may_return_null=1:detect_leaks=1:use_sigaltstack=0"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="log_path=$logs/tsan:suppressions=$supp/tsan.supp:second_deadlock_stack=1:halt_on_error=0"
 
 status=0
 ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "${select[@]}" "$@" || status=$?
-reports=$(find "$logs" -type f | sort)
+# A failed impossible allocation only warns; anything else in a log is a finding.
+reports=$(grep -l -E "ERROR: |runtime error|WARNING: ThreadSanitizer" -r "$logs" | sort || true)
 if [ -n "$reports" ]; then
     for f in $reports; do echo "=== $f"; cat "$f"; done
     echo "sanitize $kind: $(echo "$reports" | wc -l) report file(s) in $logs" >&2

@@ -34,6 +34,12 @@ static int arenas_create(stress_worker *w) {
             lcl_tensor_create(w->ctx, (lcl_dtype)d, STRESS_ARENA, &ar->c) != LCL_SUCCESS ||
             lcl_tensor_create(w->ctx, LCL_MASK, STRESS_ARENA, &ar->mask) != LCL_SUCCESS)
             return stress_fail(w, "arena tensors: %s", lcl_last_error());
+        /* Defined from the start: a rejected call's check compares elements no call wrote. */
+        memset(w->extra, 0, (STRESS_ARENA + 1) * 8);
+        lcl_tensor *all[] = {ar->a, ar->b, ar->c, ar->mask};
+        for (size_t i = 0; i < 4; ++i)
+            if (lcl_tensor_write(all[i], w->extra) != LCL_SUCCESS)
+                return stress_fail(w, "arena tensors: %s", lcl_last_error());
     }
     return 1;
 }
