@@ -106,6 +106,7 @@ static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
     if (st != LCL_SUCCESS)
         return st;
     size_t temp_bytes = 0;
+    atomic_store(&ctx->used_clblast, true);
     st = clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->a_off,
                                                    g->lda, g->b_off, g->ldb, g->c_off, g->ldc, &ctx->queue,
                                                    &temp_bytes),
@@ -223,7 +224,18 @@ lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *cal
     return st;
 }
 
+/* CLBlast's program cache is process-wide and never shrinks by itself: its programs would keep
+ * this context's cl_context alive after lcl_context_release (CLBlast issue 44). The cache
+ * cannot be cleared per context, so other contexts recompile theirs (from PoCL's or the
+ * driver's cache) on their next dense call. */
+void lcl__cl_dense_release(lcl_context *ctx) {
+    if (atomic_load(&ctx->used_clblast))
+        CLBlastClearCache();
+}
+
 #else /* no CLBlast */
+
+void lcl__cl_dense_release(lcl_context *ctx) { (void)ctx; }
 
 lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
     (void)ctx, (void)call, (void)a;

@@ -371,6 +371,7 @@ void lcl_context_release(lcl_context *ctx) {
     }
     lcl__offload_release(ctx);
     lcl__workspaces_release(ctx);
+    lcl__cl_dense_release(ctx);
     lcl__programs_release(ctx);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);

@@ -61,6 +61,7 @@ static struct {
     bool done;
     unsigned long at;
     char call[128];
+    char library[128];
     cl_int error;
 } fired;
 
@@ -135,10 +136,11 @@ static cl_int auto_error(enum kind kind, const char *name, unsigned long k) {
 
 /* ---- which calls count ---------------------------------------------------------------------- */
 
-static bool from_counted_library(void *caller) {
+/* The caller's library file name when it is one of CLFAULT_FROM's, else NULL. */
+static const char *from_counted_library(void *caller) {
     Dl_info info;
     if (!dladdr(caller, &info) || !info.dli_fname)
-        return false;
+        return NULL;
     const char *file = strrchr(info.dli_fname, '/');
     file = file ? file + 1 : info.dli_fname;
     char list[sizeof config.from];
@@ -146,14 +148,15 @@ static bool from_counted_library(void *caller) {
     char *save = NULL;
     for (char *part = strtok_r(list, ":", &save); part; part = strtok_r(NULL, ":", &save))
         if (strstr(file, part))
-            return true;
-    return false;
+            return file;
+    return NULL;
 }
 
 /* Counts a call; returns the error it must fail with, or CL_SUCCESS. */
 static cl_int enter(const char *name, void *caller, enum kind kind, bool *counted) {
-    *counted = from_counted_library(caller);
-    if (!*counted)
+    const char *library = from_counted_library(caller);
+    *counted = library != NULL;
+    if (!library)
         return CL_SUCCESS;
     cl_int inject = CL_SUCCESS;
     pthread_mutex_lock(&lock);
@@ -174,6 +177,7 @@ static cl_int enter(const char *name, void *caller, enum kind kind, bool *counte
         fired.at = k;
         fired.error = inject;
         snprintf(fired.call, sizeof fired.call, "%s", name);
+        snprintf(fired.library, sizeof fired.library, "%s", library);
     }
     pthread_mutex_unlock(&lock);
     return inject;
@@ -271,6 +275,13 @@ EXPORT int clfault_fired(const char **call, cl_int *error, unsigned long *at) {
     }
     pthread_mutex_unlock(&lock);
     return done;
+}
+
+EXPORT const char *clfault_fired_library(void) {
+    pthread_mutex_lock(&lock);
+    const char *library = fired.done ? fired.library : "";
+    pthread_mutex_unlock(&lock);
+    return library;
 }
 
 /* The live objects (created or retained and not yet released) and releases of objects never

@@ -12,6 +12,8 @@ unsigned long clfault_calls(void);
 unsigned long clfault_writes(void);
 /* 1 once the fault has fired, with the call's name, the error and its k; else 0. */
 int clfault_fired(const char **call, cl_int *error, unsigned long *at);
+/* The file name of the library whose call the fault failed ("" before it fires). */
+const char *clfault_fired_library(void);
 /* Objects created or retained by the counted libraries and not released since, plus releases
  * of objects they never made; described in text. */
 size_t clfault_live(char *text, size_t size);

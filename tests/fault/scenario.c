@@ -28,6 +28,7 @@ static struct {
     int (*fired)(const char **call, cl_int *error, unsigned long *at);
     size_t (*live)(char *text, size_t size);
     const char *(*error_name)(cl_int code);
+    const char *(*fired_library)(void);
 } shim;
 
 static void shim_load(void) {
@@ -36,9 +37,12 @@ static void shim_load(void) {
     shim.fired = (int (*)(const char **, cl_int *, unsigned long *))dlsym(RTLD_DEFAULT, "clfault_fired");
     shim.live = (size_t(*)(char *, size_t))dlsym(RTLD_DEFAULT, "clfault_live");
     shim.error_name = (const char *(*)(cl_int))dlsym(RTLD_DEFAULT, "clfault_error_name");
+    shim.fired_library = (const char *(*)(void))dlsym(RTLD_DEFAULT, "clfault_fired_library");
 }
 
-static bool shim_present(void) { return shim.calls && shim.writes && shim.fired && shim.live && shim.error_name; }
+static bool shim_present(void) {
+    return shim.calls && shim.writes && shim.fired && shim.live && shim.error_name && shim.fired_library;
+}
 
 static bool fault_fired(void) {
     const char *call;
@@ -82,11 +86,23 @@ static lcl_status expected_status(const char *call, cl_int error) {
     return LCL_ERROR_OPENCL;
 }
 
+/* A call CLBlast made: CLBlast returns its own status, which leakycl reports as a BLAS failure
+ * naming the CLBlast routine (CLBlast does not say which OpenCL call failed). */
+static void check_blas_report(const struct scenario_step *step, lcl_status st, const char *message) {
+    if (st != LCL_ERROR_BLAS || !strstr(message, "CLBlast"))
+        scenario_problem("%s: a fault inside CLBlast gave %s, expected LCL_ERROR_BLAS naming the CLBlast call: \"%s\"",
+                         step->name, lcl_status_string(st), message);
+}
+
 static void check_report(const struct scenario_step *step, lcl_status st, const char *message) {
     const char *call;
     cl_int error;
     unsigned long at;
     shim.fired(&call, &error, &at);
+    if (strstr(shim.fired_library(), "clblast")) {
+        check_blas_report(step, st, message);
+        return;
+    }
     lcl_status want = expected_status(call, error);
     if (st != want)
         scenario_problem("%s: %s failing with %s gave %s, expected %s (%s)", step->name, call,

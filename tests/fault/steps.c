@@ -71,6 +71,17 @@ static lcl_status backward_zero_copy(struct side *s) { return backward_host(s->z
 
 static lcl_status forward_wrapped(struct side *s) { return lcl_forward(s->wrapped, 0.125, s->t[B_WX], s->t[B_WY]); }
 
+/* Multiples of 1/8 in and at most 7 terms per dot product: the GEMMs are exact on both backends. */
+static lcl_status dense_forward(struct side *s) {
+    return lcl_dense_forward(s->ctx, 5, 7, 3, 0.125, s->t[B_DENSE_X], s->t[B_DENSE_W], s->t[B_DENSE_B],
+                             s->t[B_DENSE_Y]);
+}
+
+static lcl_status dense_backward(struct side *s) {
+    return lcl_dense_backward(s->ctx, 5, 7, 3, 0.125, s->t[B_DENSE_X], s->t[B_DENSE_W], s->t[B_DENSE_Y],
+                              s->t[B_DENSE_DY], s->t[B_DENSE_DX], s->t[B_DENSE_DW], s->t[B_DENSE_DB]);
+}
+
 static lcl_status finish(struct side *s) { return lcl_finish(s->ctx); }
 
 static const struct scenario_step steps[] = {
@@ -95,6 +106,8 @@ static const struct scenario_step steps[] = {
     {"lcl_forward_host (zero-copy)", forward_zero_copy, {B_HOST_Y, END}},
     {"lcl_backward_host (zero-copy)", backward_zero_copy, {B_HOST_DX, END}},
     {"lcl_forward (wrapped)", forward_wrapped, {B_WY, END}},
+    {"lcl_dense_forward", dense_forward, {B_DENSE_Y, END}},
+    {"lcl_dense_backward", dense_backward, {B_DENSE_DX, B_DENSE_DW, B_DENSE_DB, END}},
     {"lcl_finish", finish, {END}},
 };
 

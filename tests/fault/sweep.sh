@@ -10,6 +10,7 @@
 #   CLFAULT_JOBS=j      runs at once (default: the number of cores)
 #   CLFAULT_ERRORS=...  errors to inject at each point: "auto" (default: one the call can really
 #                       return, varied with k) or a list of CL_* names, each a run of its own
+#   CLFAULT_FIRST=a, CLFAULT_LAST=b   only the fault points from a to b
 #   CLFAULT_CALL=name   fail the k-th call of that name only (k then counts those calls)
 #   CLFAULT_KEEP=dir    keep every run's output there
 set -uo pipefail
@@ -48,7 +49,7 @@ export -f run_one
 export scenario out
 # A stride keeps the first call of every name (every kind of call fails at least once).
 points() {
-  seq 1 "$stride" "$calls"
+  seq "${CLFAULT_FIRST:-1}" "$stride" "${CLFAULT_LAST:-$calls}"
   if [[ $stride -gt 1 && -z ${CLFAULT_CALL:-} ]]; then
     awk '$1 != "-" && !seen[$2]++ { print $1 }' "$out/trace"
   fi
