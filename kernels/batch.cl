@@ -48,6 +48,72 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
     compute_t alpha = LCL_ALPHA_FROM_BITS(f[4]);                                                             \
     ulong at = (gid - table[item]) * LCL_CHUNK;
 
+#if LCL_CHUNK == 1
+/* GPUs: a work-item takes up to LCL_BATCH_VECTORS vectors of its item, `span` work-items apart
+ * (the item's work-item count), so that a warp's accesses stay contiguous and the lookup above
+ * is paid once per several vectors; the item's first work-item also does the ragged tail. */
+#define LCL_BATCH_STRIDED(FAST, VECTOR_BODY_FAST, VECTOR_BODY, SCALAR_BODY)                                  \
+    ulong span = table[item + 1] - table[item];                                                              \
+    ulong j = gid - table[item];                                                                             \
+    ulong vectors = n / LCL_VEC;                                                                             \
+    if (FAST) {                                                                                              \
+        for (ulong v = j; v < vectors; v += span) {                                                          \
+            VECTOR_BODY_FAST                                                                                 \
+        }                                                                                                    \
+    } else {                                                                                                 \
+        for (ulong v = j; v < vectors; v += span) {                                                          \
+            VECTOR_BODY                                                                                      \
+        }                                                                                                    \
+    }                                                                                                        \
+    if (j == 0) {                                                                                            \
+        for (ulong i = vectors * LCL_VEC; i < n; ++i) {                                                      \
+            SCALAR_BODY                                                                                      \
+        }                                                                                                    \
+    }
+
+__kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
+                                __global const storage_t *x_base, __global storage_t *y_base) {
+    LCL_BATCH_LOOKUP
+    (void)at;
+    __global const storage_t *x = x_base + f[0];
+    __global storage_t *y = y_base + f[2];
+    LCL_BATCH_STRIDED(LCL_FAST2(x, y), {
+        computev_t xv = LCL_LOADV_FAST(v, x);
+        LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+    }, {
+        computev_t xv = LCL_LOADV(v, x);
+        LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+    }, {
+        compute_t xs = LCL_LOAD1(i, x);
+        LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
+    })
+}
+
+__kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
+                                 __global const storage_t *x_base, __global const storage_t *dy_base,
+                                 __global storage_t *dx_base) {
+    LCL_BATCH_LOOKUP
+    (void)at;
+    __global const storage_t *x = x_base + f[0];
+    __global const storage_t *dy = dy_base + f[1];
+    __global storage_t *dx = dx_base + f[2];
+    LCL_BATCH_STRIDED(LCL_FAST3(x, dy, dx), {
+        computev_t xv = LCL_LOADV_FAST(v, x);
+        computev_t gv = LCL_LOADV_FAST(v, dy);
+        LCL_STOREV_FAST(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+    }, {
+        computev_t xv = LCL_LOADV(v, x);
+        computev_t gv = LCL_LOADV(v, dy);
+        LCL_STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
+    }, {
+        compute_t xs = LCL_LOAD1(i, x);
+        compute_t gs = LCL_LOAD1(i, dy);
+        LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
+    })
+}
+
+#else /* CPU devices: a contiguous chunk per work-item */
+
 __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
                                 __global const storage_t *x_base, __global storage_t *y_base) {
     LCL_BATCH_LOOKUP
@@ -101,3 +167,5 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
         })
     }
 }
+
+#endif /* LCL_CHUNK */

@@ -130,10 +130,10 @@ __kernel void lcl_prelu_forward(__global const storage_t *alpha, ulong alpha_off
     alpha += alpha_off;
     x += x_off;
     y += y_off;
-    if (LCL_USE_NT(y)) {
+    if (LCL_FAST2(x, y)) {
         LCL_PRELU_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV_NT(xv > (compute_t)0 ? xv : av * xv, v, y);
+            computev_t xv = LCL_LOADV_FAST(v, x);
+            LCL_STOREV_FAST(xv > (compute_t)0 ? xv : av * xv, v, y);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             LCL_STORE1(xs > (compute_t)0 ? xs : as * xs, i, y);
@@ -156,11 +156,11 @@ __kernel void lcl_prelu_backward(__global const storage_t *alpha, ulong alpha_of
     x += x_off;
     dy += dy_off;
     dx += dx_off;
-    if (LCL_USE_NT(dx)) {
+    if (LCL_FAST3(x, dy, dx)) {
         LCL_PRELU_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV_NT(xv > (compute_t)0 ? gv : av * gv, v, dx);
+            computev_t xv = LCL_LOADV_FAST(v, x);
+            computev_t gv = LCL_LOADV_FAST(v, dy);
+            LCL_STOREV_FAST(xv > (compute_t)0 ? gv : av * gv, v, dx);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             compute_t gs = LCL_LOAD1(i, dy);
@@ -207,6 +207,57 @@ inline compute_t lcl_sum_lanes(computev_t v) {
             vrun += xv > (compute_t)0 ? (computev_t)0 : gv * xv;                                             \
         }                                                                                                    \
     }
+
+#if LCL_CHUNK == 1
+/* GPUs: partial p of channel c takes the channel's elements m = p, p + blocks, p + 2 * blocks...
+ * one at a time, so that consecutive work-items read consecutive elements (a contiguous block
+ * per work-item strided a warp's accesses 2 KiB apart: a twentieth of the bandwidth on an
+ * H200). The partition still depends on the sizes only. */
+__kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong alpha_off,
+                                         __global const storage_t *x, ulong x_off, __global const storage_t *dy,
+                                         ulong dy_off, __global storage_t *dx, ulong dx_off,
+                                         __global compute_t *partial, ulong channels, ulong inner,
+                                         ulong per_channel, ulong block, ulong blocks, uint channel_major) {
+    (void)block;
+    ulong g = get_global_id(0);
+    if (g >= blocks * channels)
+        return;
+    alpha += alpha_off;
+    x += x_off;
+    dy += dy_off;
+    dx += dx_off;
+    ulong c = channel_major ? g / blocks : g % channels;
+    ulong p = channel_major ? g % blocks : g / channels;
+    ulong b = p / inner;
+    ulong i = p - b * inner;
+    ulong step_b = blocks / inner;
+    ulong step_i = blocks - step_b * inner;
+    compute_t a = LCL_LOAD1(c, alpha);
+    compute_t run = 0;
+    compute_t sum = 0;
+    uint steps = 0;
+    for (ulong m = p; m < per_channel; m += blocks) {
+        ulong e = (b * channels + c) * inner + i;
+        compute_t xs = LCL_LOAD1(e, x);
+        compute_t gs = LCL_LOAD1(e, dy);
+        LCL_STORE1(xs > (compute_t)0 ? gs : a * gs, e, dx);
+        run += xs > (compute_t)0 ? (compute_t)0 : gs * xs;
+        if (++steps == LCL_PRELU_SCALAR_FLUSH) {
+            sum += run;
+            run = 0;
+            steps = 0;
+        }
+        i += step_i;
+        b += step_b;
+        if (i >= inner) {
+            i -= inner;
+            ++b;
+        }
+    }
+    partial[c * blocks + p] = sum + run;
+}
+
+#else /* CPU devices: a contiguous block per work-item */
 
 __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong alpha_off,
                                          __global const storage_t *x, ulong x_off, __global const storage_t *dy,
@@ -275,6 +326,8 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
     ssum += srun;
     partial[c * blocks + blk] = lcl_sum_lanes(vsum) + ssum;
 }
+
+#endif /* LCL_CHUNK */
 
 /* Columns per work-item of lcl_prelu_backward_columns, and rows between flushes of its sums. */
 #define LCL_PRELU_COLVECS 4

@@ -394,6 +394,15 @@ struct group {
     size_t first, items, total, offset;
 };
 
+/* The elements one work-item of batch.cl covers: its chunk, or on GPUs (a chunk of one vector)
+ * LCL__GPU_BATCH_VECTORS vectors strided across the item, so that the item lookup each
+ * work-item starts with is paid once per several vectors (once per vector it held a batch of
+ * four large items to about half the bandwidth of a plain launch on an H200). */
+static size_t batch_elements_per_work_item(const lcl_context *ctx, lcl_dtype dtype) {
+    size_t chunk = lcl__cl_chunk_elements(ctx, dtype);
+    return ctx->chunk == 1 ? chunk * LCL__GPU_BATCH_VECTORS : chunk;
+}
+
 /* Splits the sorted items into groups, counts their work-items and places their tables;
  * returns the number of groups (0 after a failure) and the table's size in *words. */
 static size_t plan_groups(lcl_context *ctx, const struct batch *b, const struct keyed *sorted, size_t used,
@@ -402,7 +411,7 @@ static size_t plan_groups(lcl_context *ctx, const struct batch *b, const struct 
     size_t at = 0;
     size_t local = ctx->work_group_size;
     for (size_t first = 0; first < used; ++count) {
-        size_t per_item = lcl__cl_chunk_elements(ctx, b->x[sorted[first].item]->dtype);
+        size_t per_item = batch_elements_per_work_item(ctx, b->x[sorted[first].item]->dtype);
         size_t total = 0;
         size_t last = first;
         for (; last < used && same_group(&sorted[first], &sorted[last]); ++last) {
@@ -429,7 +438,7 @@ static void fill_table(lcl_context *ctx, const struct batch *b, const struct key
     uint64_t *prefix = table + g->offset;
     uint64_t *fields = prefix + g->items + 1;
     lcl_dtype dtype = b->x[sorted[g->first].item]->dtype;
-    size_t per_item = lcl__cl_chunk_elements(ctx, dtype);
+    size_t per_item = batch_elements_per_work_item(ctx, dtype);
     prefix[0] = 0;
     for (size_t j = 0; j < g->items; ++j) {
         size_t i = sorted[g->first + j].item;

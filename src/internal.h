@@ -11,6 +11,8 @@
 
 #define LCL__DTYPE_COUNT 5
 #define LCL__FLOAT_DTYPE_COUNT 4
+/* Vectors per work-item of a batch launch on GPUs, strided across the item (batch.cl). */
+#define LCL__GPU_BATCH_VECTORS 8
 
 /* ---- errors (error.c) ---------------------------------------------------------------------- */
 
