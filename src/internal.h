@@ -93,9 +93,9 @@ struct lcl_context {
     struct lcl__staging *staging;   /* created on first streamed call under stage_lock */
     /* Device buffers that batch, PReLU and dense calls reuse (launch.c); created on first use under lock. */
     struct lcl__workspace *workspaces[4];
+    atomic_bool used_clblast; /* CLBlast keeps programs for this context in its process-wide cache */
 };
 
-    atomic_bool used_clblast; /* CLBlast keeps programs for this context in its process-wide cache */
 /* ---- tensors (tensor.c) -------------------------------------------------------------------- */
 
 /* The memory a tensor and all its views share; freed when the last of them is released. */
@@ -276,10 +276,10 @@ struct lcl__dense_args {
 };
 lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
 lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
-lcl_status lcl__cpu_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
-lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
 /* lcl_context_release, after clFinish: drops what CLBlast cached for the context. */
 void lcl__cl_dense_release(lcl_context *ctx);
+lcl_status lcl__cpu_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
+lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
 /* db's partition on both backends: partial column sums over blocks of this many batch rows. */
 #define LCL__DENSE_ROWS 64
 
