@@ -415,16 +415,13 @@ __kernel void lcl_prelu_backward_columns(__global const storage_t *alpha, ulong 
 /* Pairwise sums need a stack as deep as log2 of the number of partials. */
 #define LCL_PAIRWISE_DEPTH 64
 
-__kernel void lcl_prelu_dalpha(__global const compute_t *partial, ulong channels, ulong per_channel,
-                               __global storage_t *dalpha, ulong dalpha_off) {
-    ulong c = get_global_id(0);
-    if (c >= channels)
-        return;
+/* p[0..count) added pairwise, in index order. */
+inline compute_t lcl_pairwise_sum(__global const compute_t *p, ulong count) {
     compute_t stack[LCL_PAIRWISE_DEPTH];
     uint level[LCL_PAIRWISE_DEPTH];
     uint top = 0;
-    for (ulong k = 0; k < per_channel; ++k) {
-        compute_t v = partial[c * per_channel + k];
+    for (ulong k = 0; k < count; ++k) {
+        compute_t v = p[k];
         uint l = 0;
         while (top > 0 && level[top - 1] == l) {
             v = stack[top - 1] + v;
@@ -438,5 +435,30 @@ __kernel void lcl_prelu_dalpha(__global const compute_t *partial, ulong channels
     compute_t sum = 0;
     while (top > 0)
         sum = stack[--top] + sum;
-    LCL_STORE1(sum, c, dalpha + dalpha_off);
+    return sum;
+}
+
+/* GPUs, between the stages when a channel has many partials: a work-item per run of
+ * LCL_PRELU_FOLD consecutive partials of a channel adds them pairwise into folded[c * groups + k],
+ * so that stage two's one work-item per channel reads `groups` partials, not thousands in a
+ * row (which cost more than stage one on an H200). */
+#define LCL_PRELU_FOLD 256
+__kernel void lcl_prelu_fold(__global const compute_t *partial, ulong channels, ulong per_channel, ulong groups,
+                             __global compute_t *folded, ulong folded_off) {
+    ulong g = get_global_id(0);
+    if (g >= channels * groups)
+        return;
+    ulong c = g / groups;
+    ulong k = g % groups;
+    ulong lo = k * LCL_PRELU_FOLD;
+    ulong count = per_channel - lo < LCL_PRELU_FOLD ? per_channel - lo : LCL_PRELU_FOLD;
+    folded[folded_off + g] = lcl_pairwise_sum(partial + c * per_channel + lo, count);
+}
+
+__kernel void lcl_prelu_dalpha(__global const compute_t *partial, ulong channels, ulong per_channel,
+                               __global storage_t *dalpha, ulong dalpha_off, ulong partial_off) {
+    ulong c = get_global_id(0);
+    if (c >= channels)
+        return;
+    LCL_STORE1(lcl_pairwise_sum(partial + partial_off + c * per_channel, per_channel), c, dalpha + dalpha_off);
 }

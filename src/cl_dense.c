@@ -189,6 +189,7 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
         lcl__launch_ulong(&l, row_blocks);
         lcl__launch_mem(&l, mem_of(a->db));
         lcl__launch_ulong(&l, a->db->offset);
+        lcl__launch_ulong(&l, 0); /* the partials start the workspace */
         st = lcl__launch_end(ctx, &l, call->out);
     }
     return st;

@@ -40,6 +40,7 @@ enum lcl__kernel_id {
     LCL__K_PRELU_BACKWARD_PARTIAL,
     LCL__K_PRELU_BACKWARD_COLUMNS,
     LCL__K_PRELU_DALPHA,
+    LCL__K_PRELU_FOLD,
     LCL__K_FORWARD_MASKED,       /* mask.cl */
     LCL__K_BACKWARD_MASKED,
     LCL__K_DENSE_FORWARD,        /* dense.cl */
@@ -255,6 +256,8 @@ void lcl__prelu_sum_abs(const struct lcl__prelu *call, const void *x, const void
  * LCL__PRELU_ROWS, column sums over blocks of LCL__PRELU_ROWS rows. */
 #define LCL__PRELU_BLOCK 512
 #define LCL__PRELU_ROWS 256
+/* Partials per work-item of prelu.cl's fold, on GPUs, when a channel has more than this many. */
+#define LCL__PRELU_FOLD 256
 bool lcl__prelu_by_columns(const struct lcl__prelu *call);
 
 /* The sign mask on host arrays (cpu_mask.c): n bits in ceil(n / 32) words; bits past n in the

@@ -163,6 +163,22 @@ static lcl_status launch_columns(lcl_context *ctx, const struct lcl__prelu *call
     return lcl__launch_end(ctx, &l, row_blocks * segments);
 }
 
+/* Each run of LCL__PRELU_FOLD partials of a channel into one, written after the partials. */
+static lcl_status launch_fold(lcl_context *ctx, lcl_dtype dtype, cl_mem partial, size_t channels,
+                              size_t per_channel, size_t groups, size_t folded_off) {
+    struct lcl__launch l;
+    lcl_status st = lcl__launch_begin(ctx, dtype, LCL__K_PRELU_FOLD, &l);
+    if (st != LCL_SUCCESS)
+        return st;
+    lcl__launch_mem(&l, partial);
+    lcl__launch_ulong(&l, channels);
+    lcl__launch_ulong(&l, per_channel);
+    lcl__launch_ulong(&l, groups);
+    lcl__launch_mem(&l, partial);
+    lcl__launch_ulong(&l, folded_off);
+    return lcl__launch_end(ctx, &l, channels * groups);
+}
+
 /* dx and dalpha: the partial sums, then their sum per channel. */
 static lcl_status launch_with_dalpha(lcl_context *ctx, const struct lcl__prelu *call, const struct prelu_args *a) {
     size_t channels = call->channels;
@@ -177,22 +193,29 @@ static lcl_status launch_with_dalpha(lcl_context *ctx, const struct lcl__prelu *
     /* Partials: blocks per channel, or row_blocks per column; either at most n / 256 + channels. */
     size_t partials_per_channel = by_columns ? call->inner * row_blocks : blocks;
     size_t partials = partials_per_channel * channels;
+    /* GPUs fold many partials per channel in parallel first (prelu.cl's lcl_prelu_fold). */
+    bool fold = ctx->chunk == 1 && partials_per_channel > LCL__PRELU_FOLD;
+    size_t groups = partials_per_channel / LCL__PRELU_FOLD + (partials_per_channel % LCL__PRELU_FOLD != 0);
+    size_t folded = fold ? groups * channels : 0;
     size_t compute_size = call->dtype == LCL_F64 ? 8 : 4;
     struct lcl__workspace *ws = NULL;
     lcl_status st = lcl__workspace_lock(ctx, LCL__WS_PRELU, &ws);
     if (st != LCL_SUCCESS)
         return st;
     cl_mem partial = NULL;
-    st = lcl__workspace_device(ctx, ws, (partials ? partials : 1) * compute_size, &partial);
+    st = lcl__workspace_device(ctx, ws, (partials + folded ? partials + folded : 1) * compute_size, &partial);
     if (st == LCL_SUCCESS && partials > 0)
         st = by_columns ? launch_columns(ctx, call, a, partial, row_blocks, segments)
                         : launch_blocks(ctx, call, a, partial, blocks);
+    if (st == LCL_SUCCESS && fold)
+        st = launch_fold(ctx, call->dtype, partial, channels, partials_per_channel, groups, partials);
     struct lcl__launch l;
     if (st == LCL_SUCCESS && (st = lcl__launch_begin(ctx, call->dtype, LCL__K_PRELU_DALPHA, &l)) == LCL_SUCCESS) {
         lcl__launch_mem(&l, partial);
         lcl__launch_ulong(&l, channels);
-        lcl__launch_ulong(&l, partials_per_channel);
+        lcl__launch_ulong(&l, fold ? groups : partials_per_channel);
         launch_tensor(&l, a->dalpha);
+        lcl__launch_ulong(&l, fold ? partials : 0);
         st = lcl__launch_end(ctx, &l, channels);
     }
     lcl__workspace_unlock(ws);

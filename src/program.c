@@ -21,6 +21,7 @@ static const char *const kernel_names[LCL__KERNEL_COUNT] = {
     [LCL__K_PRELU_BACKWARD_PARTIAL] = "lcl_prelu_backward_partial",
     [LCL__K_PRELU_BACKWARD_COLUMNS] = "lcl_prelu_backward_columns",
     [LCL__K_PRELU_DALPHA] = "lcl_prelu_dalpha",
+    [LCL__K_PRELU_FOLD] = "lcl_prelu_fold",
     [LCL__K_FORWARD_MASKED] = "lcl_mask_forward",
     [LCL__K_BACKWARD_MASKED] = "lcl_mask_backward",
     [LCL__K_DENSE_FORWARD] = "lcl_dense_epilogue",
