@@ -233,7 +233,7 @@ int bench_plot(const char *path, const struct bench_rows *rows) {
     int series = 0;
     write_plot_data(g, rows, &series);
     fprintf(g, "set terminal pngcairo size 1400,900 noenhanced\nset output '%s'\n", path);
-    fprintf(g, "set logscale x 2\nset format x '2^{%%L}'\nset xlabel 'elements'\nset ylabel 'GB/s (bytes the op "
+    fprintf(g, "set logscale x 2\nset format x '2^%%L'\nset xlabel 'elements'\nset ylabel 'GB/s (bytes the op "
                "must move / time)'\nset key outside right\nset grid\n");
     fprintf(g, "set title 'leakycl: leaky ReLU throughput against size'\nplot ");
     int s = 0;
