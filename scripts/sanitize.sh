@@ -28,7 +28,10 @@ supp=$PWD/tests/sanitize
 # allocator_may_return_null: the tests ask for impossible sizes and expect OUT_OF_MEMORY.
 # use_sigaltstack=0: PoCL's LLVM installs a malloc'd signal stack in the thread that first
 # compiles, and ASan then fails a CHECK unmapping it as its own when that thread exits.
+# verify_asan_link_order=0: the fault tests preload their OpenCL shim, which then comes before
+# ASan's runtime; the shim defines no allocation function, so ASan's interceptors still win.
 export ASAN_OPTIONS="log_path=$logs/asan:allocator_may_return_null=1:detect_leaks=1:use_sigaltstack=0"
+ASAN_OPTIONS+=":verify_asan_link_order=0"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="log_path=$logs/tsan:suppressions=$supp/tsan.supp:second_deadlock_stack=1:halt_on_error=0"
