@@ -77,16 +77,8 @@ __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ul
     (void)at;
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
-    LCL_BATCH_STRIDED(LCL_FAST2(x, y), {
-        computev_t xv = LCL_LOADV_FAST(v, x);
-        LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
-    }, {
-        computev_t xv = LCL_LOADV(v, x);
-        LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
-    }, {
-        compute_t xs = LCL_LOAD1(i, x);
-        LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-    })
+    LCL_BATCH_STRIDED(LCL_FAST2(x, y), LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST),
+                      LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
 }
 
 __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
@@ -97,19 +89,8 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *x = x_base + f[0];
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
-    LCL_BATCH_STRIDED(LCL_FAST3(x, dy, dx), {
-        computev_t xv = LCL_LOADV_FAST(v, x);
-        computev_t gv = LCL_LOADV_FAST(v, dy);
-        LCL_STOREV_FAST(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
-    }, {
-        computev_t xv = LCL_LOADV(v, x);
-        computev_t gv = LCL_LOADV(v, dy);
-        LCL_STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
-    }, {
-        compute_t xs = LCL_LOAD1(i, x);
-        compute_t gs = LCL_LOAD1(i, dy);
-        LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
-    })
+    LCL_BATCH_STRIDED(LCL_FAST3(x, dy, dx), LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST),
+                      LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
 }
 
 #else /* CPU devices: a contiguous chunk per work-item */
@@ -120,21 +101,9 @@ __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ul
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
     if (LCL_FAST2(x, y)) {
-        LCL_FOR_CHUNK_AT(at, n, {
-            computev_t xv = LCL_LOADV_FAST(v, x);
-            LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-        })
+        LCL_FOR_CHUNK_AT(at, n, LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_FORWARD_S)
     } else {
-        LCL_FOR_CHUNK_AT(at, n, {
-            computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-        })
+        LCL_FOR_CHUNK_AT(at, n, LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
     }
 }
 
@@ -146,25 +115,9 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
     if (LCL_FAST3(x, dy, dx)) {
-        LCL_FOR_CHUNK_AT(at, n, {
-            computev_t xv = LCL_LOADV_FAST(v, x);
-            computev_t gv = LCL_LOADV_FAST(v, dy);
-            LCL_STOREV_FAST(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
-        })
+        LCL_FOR_CHUNK_AT(at, n, LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_BACKWARD_S)
     } else {
-        LCL_FOR_CHUNK_AT(at, n, {
-            computev_t xv = LCL_LOADV(v, x);
-            computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
-        })
+        LCL_FOR_CHUNK_AT(at, n, LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
     }
 }
 

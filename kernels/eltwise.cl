@@ -26,26 +26,40 @@
 #define LCL_FOR_CHUNK(n, VECTOR_BODY, SCALAR_BODY)                                                           \
     LCL_FOR_CHUNK_AT(get_global_id(0) * LCL_CHUNK, n, VECTOR_BODY, SCALAR_BODY)
 
+/* The bodies every plain and batch kernel runs, on vector v or element i, with x and y (forward)
+ * or x, dy and dx (backward) and alpha in scope; LOADV and STOREV pick the plain or the fast
+ * vector accesses. */
+#define LCL_FORWARD_V(LOADV, STOREV)                                                                         \
+    {                                                                                                        \
+        computev_t xv = LOADV(v, x);                                                                         \
+        STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);                                                   \
+    }
+#define LCL_FORWARD_S                                                                                        \
+    {                                                                                                        \
+        compute_t xs = LCL_LOAD1(i, x);                                                                      \
+        LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);                                               \
+    }
+#define LCL_BACKWARD_V(LOADV, STOREV)                                                                        \
+    {                                                                                                        \
+        computev_t xv = LOADV(v, x);                                                                         \
+        computev_t gv = LOADV(v, dy);                                                                        \
+        STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);                                                  \
+    }
+#define LCL_BACKWARD_S                                                                                       \
+    {                                                                                                        \
+        compute_t xs = LCL_LOAD1(i, x);                                                                      \
+        compute_t gs = LCL_LOAD1(i, dy);                                                                     \
+        LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);                                              \
+    }
+
 __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
                           ulong n, compute_t alpha) {
     x += x_off;
     y += y_off;
     if (LCL_FAST2(x, y)) {
-        LCL_FOR_CHUNK(n, {
-            computev_t xv = LCL_LOADV_FAST(v, x);
-            LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-        })
+        LCL_FOR_CHUNK(n, LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_FORWARD_S)
     } else {
-        LCL_FOR_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-        })
+        LCL_FOR_CHUNK(n, LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
     }
 }
 
@@ -55,24 +69,8 @@ __kernel void lcl_backward(__global const storage_t *x, ulong x_off, __global co
     dy += dy_off;
     dx += dx_off;
     if (LCL_FAST3(x, dy, dx)) {
-        LCL_FOR_CHUNK(n, {
-            computev_t xv = LCL_LOADV_FAST(v, x);
-            computev_t gv = LCL_LOADV_FAST(v, dy);
-            LCL_STOREV_FAST(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
-        })
+        LCL_FOR_CHUNK(n, LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_BACKWARD_S)
     } else {
-        LCL_FOR_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);
-        })
+        LCL_FOR_CHUNK(n, LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
     }
 }
