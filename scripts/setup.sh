@@ -15,6 +15,7 @@ packages=(
     pocl-opencl-icd    # PoCL: an OpenCL device on the CPU, so OpenCL runs without a GPU
     clinfo
     libcriterion-dev   # the test framework
+    gnuplot-nox        # leakycl-bench --plot (optional for the library; the test of --plot uses it)
     libclblast-dev     # the OpenCL backend's dense layer (GEMM)
     libopenblas-dev    # the CPU backend's dense layer (CBLAS)
 )

@@ -37,3 +37,26 @@ foreach(i RANGE 0 ${json_count})
   endif()
 endforeach()
 message(STATUS "leakycl bench: ${row_count} rows in the table, CSV and JSON")
+
+# --plot without gnuplot on PATH: a clear message and exit 1, the table and files still written.
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env PATH=/nonexistent
+          "${BENCH}" bench --device cpu --ops forward --dtypes f32 --min 10 --max 10 --time 0.002 --samples 3
+          --csv "${OUT}/noplot.csv" --plot "${OUT}/noplot.png"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT err MATCHES "needs gnuplot" OR NOT EXISTS "${OUT}/noplot.csv" OR EXISTS "${OUT}/noplot.png")
+  message(FATAL_ERROR "--plot without gnuplot: exit ${rc}, expected 1 with a message naming gnuplot\n${out}\n${err}")
+endif()
+# With gnuplot (where the machine has it): a PNG.
+find_program(GNUPLOT gnuplot)
+if(GNUPLOT)
+  execute_process(
+    COMMAND "${BENCH}" bench --device cpu --ops forward --dtypes f32 --min 10 --max 12 --step 2 --time 0.002
+            --samples 3 --plot "${OUT}/plot.png"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  file(SIZE "${OUT}/plot.png" png_size)
+  if(NOT rc EQUAL 0 OR png_size LESS 1000)
+    message(FATAL_ERROR "--plot with ${GNUPLOT}: exit ${rc}, ${png_size} bytes\n${out}\n${err}")
+  endif()
+  message(STATUS "leakycl bench --plot: ${png_size} bytes of PNG")
+endif()
