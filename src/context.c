@@ -268,6 +268,10 @@ static lcl_status init_device_info(lcl_context *ctx) {
     ctx->work_group_size = max_wg < wanted_wg ? max_wg : wanted_wg;
     if (ctx->work_group_size == 0)
         ctx->work_group_size = 1;
+    /* The GPU shapes put a sign-mask word together within a work-group (mask.cl: up to 16
+     * vectors per word); a device with work-groups of another size gets the CPU shapes. */
+    if (gpu && ctx->work_group_size % 16 != 0)
+        gpu = false;
     /* A GPU work-item loads 16 bytes of storage at once (the widest coalesced load); on CPU
      * devices a work-item fills one 256-bit register of the compute type, which measured
      * fastest on PoCL and is the widest vector PoCL compiles without ABI warnings on AVX2. */
