@@ -1,9 +1,11 @@
 /* Every kernel of every dtype, on small sizes at odd offsets, for oclgrind to watch (run.sh
- * runs this under `oclgrind --check-api --data-races --uninitialized`): plain forward and
+ * runs this under `oclgrind --check-api --data-races`): plain forward and
  * backward, backward from the output, the sign mask both ways, a batch of views of one arena,
- * PReLU forward and backward with dalpha over both of its partitions, and the host arrays.
- * Each output is also compared, bit for bit, with the CPU backend (dalpha, the one inexact
- * result, only for being written). Only stdout: oclgrind's findings are the stderr run.sh reads. */
+ * PReLU forward and backward with dalpha over both of its partitions (and, with
+ * LEAKYCL_KERNEL_SHAPE=gpu, the parallel fold of many partials), the host arrays, and the dense
+ * layer (CLBlast's GEMM and dense.cl's epilogues, fp32). Each output is also compared, bit for
+ * bit, with the CPU backend (the inexact sums: dalpha and the dense layer, within 1e-5 of the
+ * largest magnitude). Only stdout: oclgrind's findings are the stderr run.sh reads. */
 #include "leakycl.h"
 
 #include <stdint.h>
@@ -58,6 +60,22 @@ static lcl_tensor *at_offset(lcl_context *ctx, lcl_dtype d, size_t offset, size_
         return NULL;
     }
     if (data && lcl_tensor_write(v, data))
+        fail("write");
+    return v;
+}
+
+/* at_offset for any size: the parent's leading and trailing elements zeroed from the heap. */
+static lcl_tensor *malloc_free_at(lcl_context *ctx, size_t offset, size_t n, const void *data,
+                                  lcl_tensor **parent) {
+    lcl_tensor *v = NULL;
+    void *zeros = calloc(offset + n + 3, sizeof(float));
+    if (!zeros || lcl_tensor_create(ctx, LCL_F32, offset + n + 3, parent) || lcl_tensor_write(*parent, zeros) ||
+        lcl_tensor_view(*parent, offset, n, &v)) {
+        fail("tensor");
+        v = NULL;
+    }
+    free(zeros);
+    if (v && data && lcl_tensor_write(v, data))
         fail("write");
     return v;
 }
@@ -186,6 +204,124 @@ static void host_arrays(lcl_dtype d, size_t n, size_t offset) {
         fail("backward_host");
 }
 
+/* Within tol of the largest magnitude of b (the inexact results: sums, whose terms cancel). */
+static int close_f32(const float *a, const float *b, size_t n, float tol) {
+    float scale = 0;
+    for (size_t i = 0; i < n; ++i)
+        scale = b[i] > scale ? b[i] : (-b[i] > scale ? -b[i] : scale);
+    for (size_t i = 0; i < n; ++i) {
+        float d = a[i] - b[i];
+        if (!((d < 0 ? -d : d) <= tol * scale)) {
+            printf("index %zu: %.9g, want %.9g\n", i, (double)a[i], (double)b[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The dense layer (CLBlast's GEMM, dense.cl's epilogues) on ctx: y, then dx, dw, db, into out. */
+static lcl_status dense_on(lcl_context *ctx, size_t batch, size_t in, size_t out, size_t offset,
+                           const float *x, const float *w, const float *b, const float *dy, float *res) {
+    lcl_tensor *p[7] = {NULL}, *t[7] = {NULL};
+    const size_t n[7] = {batch * in, out * in, out, batch * out, batch * out, batch * in, out * in};
+    const float *data[7] = {x, w, b, NULL, dy, NULL, NULL};
+    lcl_status st = LCL_SUCCESS;
+    for (int i = 0; i < 7; ++i)
+        if (!(t[i] = at_offset(ctx, LCL_F32, offset + (size_t)i, n[i], data[i], &p[i])))
+            st = LCL_ERROR_INVALID_ARGUMENT;
+    lcl_tensor *db = NULL, *pdb = NULL;
+    if (st == LCL_SUCCESS && !(db = at_offset(ctx, LCL_F32, offset + 7, out, NULL, &pdb)))
+        st = LCL_ERROR_INVALID_ARGUMENT;
+    if (st == LCL_SUCCESS)
+        st = lcl_dense_forward(ctx, batch, in, out, 0.125, t[0], t[1], t[2], t[3]);
+    if (st == LCL_SUCCESS)
+        st = lcl_dense_backward(ctx, batch, in, out, 0.125, t[0], t[1], t[3], t[4], t[5], t[6], db);
+    float *at = res;
+    for (int i = 3; st == LCL_SUCCESS && i < 7; ++i) {
+        if (i == 4)
+            continue;
+        st = lcl_tensor_read(t[i], at);
+        at += n[i];
+    }
+    if (st == LCL_SUCCESS)
+        st = lcl_tensor_read(db, at);
+    for (int i = 0; i < 7; ++i) {
+        lcl_tensor_release(t[i]);
+        lcl_tensor_release(p[i]);
+    }
+    lcl_tensor_release(db);
+    lcl_tensor_release(pdb);
+    return st;
+}
+
+static size_t dense_checks(void) {
+    static const size_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}};
+    static float x[17 * 9], w[33 * 9], b[33], dy[17 * 33], got[17 * 33 + 17 * 9 + 33 * 9 + 33],
+        want[sizeof got / sizeof got[0]];
+    size_t runs = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+        for (size_t offset = 0; offset < 2; ++offset, ++runs) {
+            size_t batch = shapes[s][0], in = shapes[s][1], out = shapes[s][2];
+            fill(LCL_F32, x, batch * in, 6);
+            fill(LCL_F32, w, out * in, 7);
+            fill(LCL_F32, b, out, 8);
+            fill(LCL_F32, dy, batch * out, 9);
+            size_t total = 2 * batch * out + batch * in + out * in + out - batch * out;
+            if (getenv("LEAKYCL_OCLGRIND_TRACE"))
+                printf("dense %zux%zux%zu offset=%zu\n", batch, in, out, offset);
+            lcl_status st = dense_on(dev, batch, in, out, offset, x, w, b, dy, got);
+            if (st == LCL_ERROR_UNSUPPORTED) {
+                printf("dense: %s, skipped\n", lcl_last_error());
+                return runs;
+            }
+            if (st || dense_on(cpu, batch, in, out, offset, x, w, b, dy, want)) {
+                fail("dense");
+            } else if (!close_f32(got, want, total, 1e-5f)) {
+                char what[96];
+                snprintf(what, sizeof what, "dense %zux%zux%zu offset=%zu differs from the CPU backend", batch,
+                         in, out, offset);
+                fail(what);
+            }
+        }
+    return runs;
+}
+
+/* PReLU's slope gradient with more than LCL__PRELU_FOLD (256) partials per channel, which GPU
+ * shapes fold in parallel first (prelu.cl's lcl_prelu_fold): inner 129, batch 512 in blocks of
+ * 256 rows gives 258 column partials. Only where the kernel shapes are a GPU's. */
+static size_t fold_check(void) {
+    const char *shape = getenv("LEAKYCL_KERNEL_SHAPE");
+    if (!shape || strcmp(shape, "gpu") != 0)
+        return 0;
+    enum { C = 2, INNER = 129, ROWS = 512, N = C * INNER * ROWS };
+    static float x[N], dy[N], alpha[C], got[N + C], want[N + C];
+    fill(LCL_F32, x, N, 10);
+    fill(LCL_F32, dy, N, 11);
+    alpha[0] = 0.25f;
+    alpha[1] = -2.0f;
+    if (getenv("LEAKYCL_OCLGRIND_TRACE"))
+        printf("prelu_backward fold f32 n=%d offset=1\n", N);
+    lcl_context *ctxs[2] = {dev, cpu};
+    float *res[2] = {got, want};
+    for (int k = 0; k < 2; ++k) {
+        lcl_tensor *pa = NULL, *px = NULL, *pdy = NULL, *pdx = NULL, *pda = NULL;
+        lcl_tensor *a = at_offset(ctxs[k], LCL_F32, 1, C, alpha, &pa);
+        lcl_tensor *tx = malloc_free_at(ctxs[k], 1, N, x, &px);
+        lcl_tensor *tdy = malloc_free_at(ctxs[k], 2, N, dy, &pdy);
+        lcl_tensor *tdx = malloc_free_at(ctxs[k], 3, N, NULL, &pdx);
+        lcl_tensor *da = at_offset(ctxs[k], LCL_F32, 1, C, NULL, &pda);
+        if (!a || !tx || !tdy || !tdx || !da || lcl_prelu_backward(ctxs[k], C, INNER, a, tx, tdy, tdx, da) ||
+            lcl_tensor_read(tdx, res[k]) || lcl_tensor_read(da, res[k] + N))
+            fail("prelu fold");
+        lcl_tensor *all[] = {a, tx, tdy, tdx, da, pa, px, pdy, pdx, pda};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+            lcl_tensor_release(all[i]);
+    }
+    if (memcmp(got, want, sizeof(float) * N) || !close_f32(got + N, want + N, C, 1e-5f))
+        fail("prelu fold differs from the CPU backend");
+    return 1;
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0); /* progress lines interleave with oclgrind's reports */
     if (lcl_context_create(NULL, &dev) || lcl_context_create("cpu", &cpu)) {
@@ -209,6 +345,8 @@ int main(void) {
                 runs += 2;
             }
     }
+    runs += dense_checks();
+    runs += fold_check();
     lcl_context_release(cpu);
     lcl_context_release(dev);
     printf("%zu runs, %d failures\n", runs, failures);
