@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds leakycl instrumented and runs its tests there:
 #   address   ASan + UBSan into ./build-asan, the whole ctest suite (CI runs this)
-#   thread    TSan into ./build-tsan, the thread tests (label stress) with fewer calls
+#   thread    TSan into ./build-tsan, the thread tests (label stress) with fewer calls; not the
+#             Criterion suites (test_threads): under TSan, Criterion 2.4 stops before any test with
+#             "Could not initialize inheritable arena", and tests/stress runs the same threads
 # Every report of any process (Criterion runs each test in a child process, whose exit status
 # LeakSanitizer cannot change) goes to build-*/sanitizer-logs: the run fails if any appears.
 # Suppressions: tests/sanitize/*.supp, each entry with its reason. Extra arguments go to ctest.
