@@ -102,7 +102,9 @@ void bench_print_transfers(FILE *out, const struct bench_rows *rows) {
         if (r->view != BENCH_OFFLOAD || r->h2d_seconds <= 0 || r->d2h_seconds <= 0)
             continue;
         if (!header) {
-            fprintf(out, "\noffload against the bus (pinned host memory <-> device, one array each way)\n");
+            fprintf(out, "\noffload against the bus (pinned host memory <-> device, one array each way; a device "
+                         "that shares host memory\nruns the host API zero-copy, not over this bus, and can pass "
+                         "100%%)\n");
             fprintf(out, "  %-12s %-9s %-5s %6s %9s %9s %11s %6s\n", "device", "op", "dtype", "n", "H2D GB/s",
                     "D2H GB/s", "op GB/s", "%bus");
             header = true;
