@@ -1,11 +1,16 @@
 /* Tensors: device buffers (host memory on the CPU backend), views and host transfers. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 void *lcl__aligned_alloc(size_t bytes) {
     void *p = NULL;
+    /* No object can be larger (glibc refuses too): fail here rather than hand the allocator a
+     * size that tools report as a negative argument. */
+    if (bytes > (size_t)PTRDIFF_MAX)
+        return NULL;
     /* 2 MiB lets the kernel back large tensors with huge pages; small ones need only a line. */
     size_t alignment = bytes >= ((size_t)4 << 20) ? ((size_t)2 << 20) : 64;
     if (posix_memalign(&p, alignment, bytes ? bytes : 1) != 0)
