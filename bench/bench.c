@@ -380,8 +380,8 @@ static void host_arrays_release(struct host_arrays *h) {
 }
 
 /* One op of extra.c on the point's tensors, recorded as a resident row. */
-static void measure_extra(struct bench_run *run, const char *spec, lcl_context *ctx, enum bench_op op,
-                          lcl_dtype dtype, size_t n, struct point *p, double copy_seconds) {
+static void measure_extra(struct bench_run *run, const char *spec, lcl_context *ctx, enum bench_op op, lcl_dtype dtype,
+                          size_t n, struct point *p, double copy_seconds) {
     struct bench_extra e;
     struct bench_stats s;
     progress(run, spec, bench_op_name(op), dtype, n);

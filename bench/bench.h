@@ -21,13 +21,13 @@ enum bench_op {
     BENCH_BACKWARD,
     BENCH_BACKWARD_FROM_OUTPUT,
     /* extra.c: resident tensors only */
-    BENCH_FORWARD_MASKED,     /* y and the sign mask */
-    BENCH_BACKWARD_MASKED,    /* dx from the mask and dy */
-    BENCH_PRELU_FORWARD,      /* [4, 16, n/64] */
-    BENCH_PRELU_BACKWARD,     /* dx and dalpha */
-    BENCH_BATCH_FORWARD,      /* one batch call of 4 items of n/4 (views of one buffer) */
-    BENCH_BATCH_SMALL_ITEMS,  /* one batch call of 1,000 items of 1,024 (n = 1,024,000 only) */
-    BENCH_CALLS_SMALL_ITEMS,  /* the same 1,000 items as 1,000 lcl_forward calls */
+    BENCH_FORWARD_MASKED,    /* y and the sign mask */
+    BENCH_BACKWARD_MASKED,   /* dx from the mask and dy */
+    BENCH_PRELU_FORWARD,     /* [4, 16, n/64] */
+    BENCH_PRELU_BACKWARD,    /* dx and dalpha */
+    BENCH_BATCH_FORWARD,     /* one batch call of 4 items of n/4 (views of one buffer) */
+    BENCH_BATCH_SMALL_ITEMS, /* one batch call of 1,000 items of 1,024 (n = 1,024,000 only) */
+    BENCH_CALLS_SMALL_ITEMS, /* the same 1,000 items as 1,000 lcl_forward calls */
     BENCH_OP_COUNT
 };
 /* The first op measured by extra.c, and the size of the small-items rows. */
@@ -38,15 +38,15 @@ enum bench_view { BENCH_RESIDENT, BENCH_OFFLOAD, BENCH_VIEW_COUNT };
 
 /* One measured point. */
 struct bench_row {
-    char device[96];    /* the spec that selects it: "cpu", "opencl:0:0" */
+    char device[96]; /* the spec that selects it: "cpu", "opencl:0:0" */
     char device_name[96];
     enum bench_view view;
     enum bench_op op;
     lcl_dtype dtype;
     size_t n;
-    size_t bytes;       /* what the op must move: its floor */
-    double seconds;     /* median per op */
-    double spread;      /* (max - min) / median over the samples */
+    size_t bytes;   /* what the op must move: its floor */
+    double seconds; /* median per op */
+    double spread;  /* (max - min) / median over the samples */
     int samples;
     double copy_seconds; /* the device's own copy of the same bytes (resident view), median */
     double cpu_seconds;  /* the CPU backend on the same point, 0 if not measured */

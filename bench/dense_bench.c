@@ -61,11 +61,10 @@ static void fill(float *p, size_t n, unsigned seed) {
     }
 }
 
-static const char bias_source[] =
-    "__kernel void bias(__global float *y, __global const float *b, ulong out) {\n"
-    "    size_t i = get_global_id(0);\n"
-    "    y[i] += b[i % out];\n"
-    "}\n";
+static const char bias_source[] = "__kernel void bias(__global float *y, __global const float *b, ulong out) {\n"
+                                  "    size_t i = get_global_id(0);\n"
+                                  "    y[i] += b[i % out];\n"
+                                  "}\n";
 
 static cl_kernel build_bias(lcl_context *ctx) {
     cl_int err = CL_SUCCESS;
@@ -98,7 +97,8 @@ static void layer_create(lcl_context *ctx, struct shape s, struct layer *l) {
         lcl_status st;
         if (opencl) {
             cl_int err = CL_SUCCESS;
-            l->mem[i] = clCreateBuffer(lcl_context_cl_context(ctx), CL_MEM_READ_WRITE, n[i] * sizeof(float), NULL, &err);
+            l->mem[i] =
+                clCreateBuffer(lcl_context_cl_context(ctx), CL_MEM_READ_WRITE, n[i] * sizeof(float), NULL, &err);
             if (err != CL_SUCCESS)
                 die("clCreateBuffer", LCL_ERROR_OPENCL);
             st = lcl_tensor_wrap_cl(ctx, LCL_F32, l->mem[i], 0, n[i], t[i]);
@@ -133,9 +133,9 @@ static void gemm(struct layer *l) {
     if (l->mem[0]) {
 #ifdef LEAKYCL_BENCH_CLBLAST
         cl_command_queue q = lcl_context_cl_queue(l->ctx);
-        CLBlastStatusCode c = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, s.batch,
-                                           s.out, s.in, 1.0f, l->mem[0], 0, s.in, l->mem[1], 0, s.in, 0.0f,
-                                           l->mem[3], 0, s.out, &q, NULL);
+        CLBlastStatusCode c =
+            CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, s.batch, s.out, s.in, 1.0f,
+                         l->mem[0], 0, s.in, l->mem[1], 0, s.in, 0.0f, l->mem[3], 0, s.out, &q, NULL);
         if (c != CLBlastSuccess) {
             fprintf(stderr, "leakycl-bench-dense: CLBlastSgemm: %d\n", (int)c);
             exit(1);
@@ -175,15 +175,22 @@ static void run(struct layer *l, enum variant v) {
     struct shape s = l->s;
     lcl_status st = LCL_SUCCESS;
     switch (v) {
-    case GEMM: gemm(l); break;
-    case FUSED: st = lcl_dense_forward(l->ctx, s.batch, s.in, s.out, ALPHA, l->x, l->w, l->b, l->y); break;
+    case GEMM:
+        gemm(l);
+        break;
+    case FUSED:
+        st = lcl_dense_forward(l->ctx, s.batch, s.in, s.out, ALPHA, l->x, l->w, l->b, l->y);
+        break;
     case UNFUSED:
         gemm(l);
         bias_pass(l);
         st = lcl_forward(l->ctx, ALPHA, l->y, l->y);
         break;
-    case PASS: st = lcl_forward(l->ctx, ALPHA, l->y, l->y); break;
-    case VARIANTS: break;
+    case PASS:
+        st = lcl_forward(l->ctx, ALPHA, l->y, l->y);
+        break;
+    case VARIANTS:
+        break;
     }
     if (st != LCL_SUCCESS)
         die(variant_names[v], st);
@@ -245,8 +252,9 @@ int main(int argc, char **argv) {
         printf("device,batch,in,out,gemm_ms,fused_ms,unfused_ms,pass_ms,fused_gflops,fused_over_gemm,"
                "epilogue_passes,unfused_over_fused\n");
     else
-        printf("device: %s\n%-16s %9s %9s %9s %9s %8s %10s %10s %10s\n", lcl_context_device_name(ctx), "batch x in x out",
-               "gemm ms", "fused ms", "unfused", "pass ms", "GFLOP/s", "fused/gemm", "epi/pass", "unfus/fus");
+        printf("device: %s\n%-16s %9s %9s %9s %9s %8s %10s %10s %10s\n", lcl_context_device_name(ctx),
+               "batch x in x out", "gemm ms", "fused ms", "unfused", "pass ms", "GFLOP/s", "fused/gemm", "epi/pass",
+               "unfus/fus");
     for (int k = 0; k < count; k++) {
         struct layer l;
         layer_create(ctx, shapes[k], &l);

@@ -17,10 +17,13 @@ size_t bench_op_bytes(enum bench_op op, lcl_dtype dtype, size_t n) {
     switch (op) {
     case BENCH_BACKWARD:
     case BENCH_BACKWARD_FROM_OUTPUT:
-    case BENCH_PRELU_BACKWARD: return 3 * n * size;
+    case BENCH_PRELU_BACKWARD:
+        return 3 * n * size;
     case BENCH_FORWARD_MASKED:
-    case BENCH_BACKWARD_MASKED: return 2 * n * size + mask;
-    default: return 2 * n * size;
+    case BENCH_BACKWARD_MASKED:
+        return 2 * n * size + mask;
+    default:
+        return 2 * n * size;
     }
 }
 
@@ -84,7 +87,8 @@ int bench_extra_setup(struct bench_extra *e, lcl_context *ctx, enum bench_op op,
         if (n != (size_t)BENCH_SMALL_ITEMS * BENCH_SMALL_ITEM_N)
             return fail(e);
         return make_items(e, BENCH_SMALL_ITEMS, BENCH_SMALL_ITEM_N) ? fail(e) : 0;
-    default: return fail(e);
+    default:
+        return fail(e);
     }
 }
 
@@ -93,8 +97,10 @@ static int op_status(lcl_status st) { return st == LCL_SUCCESS ? 0 : -1; }
 static int run_extra(void *arg) {
     struct bench_extra *e = arg;
     switch (e->op) {
-    case BENCH_FORWARD_MASKED: return op_status(lcl_forward_masked(e->ctx, EXTRA_ALPHA, e->x, e->y, e->mask));
-    case BENCH_BACKWARD_MASKED: return op_status(lcl_backward_masked(e->ctx, EXTRA_ALPHA, e->mask, e->dy, e->y));
+    case BENCH_FORWARD_MASKED:
+        return op_status(lcl_forward_masked(e->ctx, EXTRA_ALPHA, e->x, e->y, e->mask));
+    case BENCH_BACKWARD_MASKED:
+        return op_status(lcl_backward_masked(e->ctx, EXTRA_ALPHA, e->mask, e->dy, e->y));
     case BENCH_PRELU_FORWARD:
         return op_status(lcl_prelu_forward(e->ctx, e->channels, e->inner, e->alpha, e->x, e->y));
     case BENCH_PRELU_BACKWARD:
@@ -107,13 +113,16 @@ static int run_extra(void *arg) {
             if (lcl_forward(e->ctx, EXTRA_ALPHA, e->vx[i], e->vy[i]) != LCL_SUCCESS)
                 return -1;
         return 0;
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
 static int sync_extra(void *arg) { return op_status(lcl_finish(((struct bench_extra *)arg)->ctx)); }
 
-struct bench_work bench_extra_work(struct bench_extra *e) { return (struct bench_work){run_extra, sync_extra, e}; }
+struct bench_work bench_extra_work(struct bench_extra *e) {
+    return (struct bench_work){run_extra, sync_extra, e};
+}
 
 void bench_extra_release(struct bench_extra *e) {
     for (size_t i = 0; e->vx && i < e->items; ++i)

@@ -43,9 +43,9 @@ void bench_print_table(FILE *out, const struct bench_rows *rows) {
         format_time(r->seconds, t, sizeof t);
         if (r->cpu_seconds > 0 && strcmp(r->device, "cpu") != 0)
             snprintf(vs, sizeof vs, "%.2fx", r->cpu_seconds / r->seconds);
-        fprintf(out, "%-12s %-9s %-21s %-5s %6s %11s %5.0f%% %8.2f %6.0f%% %7s\n", r->device,
-                bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), n, t, 100 * r->spread,
-                bench_gbps(r), 100 * bench_copy_share(r), vs);
+        fprintf(out, "%-12s %-9s %-21s %-5s %6s %11s %5.0f%% %8.2f %6.0f%% %7s\n", r->device, bench_view_name(r->view),
+                bench_op_name(r->op), lcl_dtype_name(r->dtype), n, t, 100 * r->spread, bench_gbps(r),
+                100 * bench_copy_share(r), vs);
     }
 }
 
@@ -113,8 +113,8 @@ void bench_print_transfers(FILE *out, const struct bench_rows *rows) {
         char n[24];
         format_size(r->n, n, sizeof n);
         fprintf(out, "  %-12s %-9s %-5s %6s %9.2f %9.2f %11.2f %5.0f%%\n", r->device, bench_op_name(r->op),
-                lcl_dtype_name(r->dtype), n, array / r->h2d_seconds / 1e9, array / r->d2h_seconds / 1e9,
-                bench_gbps(r), 100 * bench_bus_share(r));
+                lcl_dtype_name(r->dtype), n, array / r->h2d_seconds / 1e9, array / r->d2h_seconds / 1e9, bench_gbps(r),
+                100 * bench_bus_share(r));
     }
 }
 
@@ -142,11 +142,10 @@ int bench_write_csv(const char *path, const struct bench_rows *rows) {
     for (size_t i = 0; i < rows->count; ++i) {
         const struct bench_row *r = &rows->rows[i];
         fprintf(f, "%s,\"%s\",%s,%s,%s,%zu,%zu,%.9g,%.4f,%d,%.4f,%.9g,%.4f,%.9g,%.4f,%.9g,%.9g,%.4f\n", r->device,
-                r->device_name,
-                bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), r->n, r->bytes,
-                r->seconds, r->spread, r->samples, bench_gbps(r), r->copy_seconds, bench_copy_share(r),
-                r->cpu_seconds, r->cpu_seconds > 0 ? r->cpu_seconds / r->seconds : 0.0, r->h2d_seconds,
-                r->d2h_seconds, bench_bus_share(r));
+                r->device_name, bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), r->n,
+                r->bytes, r->seconds, r->spread, r->samples, bench_gbps(r), r->copy_seconds, bench_copy_share(r),
+                r->cpu_seconds, r->cpu_seconds > 0 ? r->cpu_seconds / r->seconds : 0.0, r->h2d_seconds, r->d2h_seconds,
+                bench_bus_share(r));
     }
     return close_output(f, path);
 }
@@ -180,9 +179,9 @@ int bench_write_json(const char *path, const struct bench_rows *rows) {
                 "\"seconds\": %.9g, \"spread\": %.4f, \"samples\": %d, \"gbps\": %.4f, \"copy_seconds\": %.9g, "
                 "\"copy_share\": %.4f, \"cpu_seconds\": %.9g, \"h2d_seconds\": %.9g, \"d2h_seconds\": %.9g, "
                 "\"bus_share\": %.4f}%s\n",
-                bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), r->n, r->bytes,
-                r->seconds, r->spread, r->samples, bench_gbps(r), r->copy_seconds, bench_copy_share(r),
-                r->cpu_seconds, r->h2d_seconds, r->d2h_seconds, bench_bus_share(r), i + 1 < rows->count ? "," : "");
+                bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype), r->n, r->bytes, r->seconds,
+                r->spread, r->samples, bench_gbps(r), r->copy_seconds, bench_copy_share(r), r->cpu_seconds,
+                r->h2d_seconds, r->d2h_seconds, bench_bus_share(r), i + 1 < rows->count ? "," : "");
     }
     fputs("]\n", f);
     return close_output(f, path);
@@ -246,8 +245,8 @@ int bench_plot(const char *path, const struct bench_rows *rows) {
             first_of_series = !same_series(&rows->rows[j], r);
         if (!first_of_series)
             continue;
-        fprintf(g, "%s$s%d with linespoints title '%s %s %s %s'", s ? ", " : "", s, r->device,
-                bench_view_name(r->view), bench_op_name(r->op), lcl_dtype_name(r->dtype));
+        fprintf(g, "%s$s%d with linespoints title '%s %s %s %s'", s ? ", " : "", s, r->device, bench_view_name(r->view),
+                bench_op_name(r->op), lcl_dtype_name(r->dtype));
         ++s;
     }
     fprintf(g, "\n");

@@ -15,16 +15,14 @@ struct transfer {
 
 static int run_write(void *arg) {
     struct transfer *t = arg;
-    return clEnqueueWriteBuffer(t->queue, t->device, CL_FALSE, 0, t->bytes, t->host, 0, NULL, NULL) == CL_SUCCESS
-               ? 0
-               : -1;
+    return clEnqueueWriteBuffer(t->queue, t->device, CL_FALSE, 0, t->bytes, t->host, 0, NULL, NULL) == CL_SUCCESS ? 0
+                                                                                                                  : -1;
 }
 
 static int run_read(void *arg) {
     struct transfer *t = arg;
-    return clEnqueueReadBuffer(t->queue, t->device, CL_FALSE, 0, t->bytes, t->host, 0, NULL, NULL) == CL_SUCCESS
-               ? 0
-               : -1;
+    return clEnqueueReadBuffer(t->queue, t->device, CL_FALSE, 0, t->bytes, t->host, 0, NULL, NULL) == CL_SUCCESS ? 0
+                                                                                                                 : -1;
 }
 
 static int sync_queue(void *arg) { return clFinish(((struct transfer *)arg)->queue) == CL_SUCCESS ? 0 : -1; }
@@ -33,12 +31,11 @@ int bench_time_transfers(lcl_context *ctx, cl_mem device, size_t bytes, const st
                          struct bench_stats *h2d, struct bench_stats *d2h) {
     cl_command_queue queue = lcl_context_cl_queue(ctx);
     cl_int err = CL_SUCCESS;
-    cl_mem pinned = clCreateBuffer(lcl_context_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
-                                   NULL, &err);
+    cl_mem pinned =
+        clCreateBuffer(lcl_context_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes, NULL, &err);
     if (err != CL_SUCCESS)
         return -1;
-    void *host = clEnqueueMapBuffer(queue, pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL, NULL,
-                                    &err);
+    void *host = clEnqueueMapBuffer(queue, pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL, NULL, &err);
     int rc = -1;
     if (err == CL_SUCCESS) {
         memset(host, 0x3c, bytes); /* nonzero, and every page touched before timing */

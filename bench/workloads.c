@@ -43,11 +43,14 @@ static int op_status(lcl_status st) { return st == LCL_SUCCESS ? 0 : -1; }
 static int run_resident(void *arg) {
     struct bench_resident *w = arg;
     switch (w->op) {
-    case BENCH_FORWARD: return op_status(lcl_forward(w->ctx, BENCH_ALPHA, w->x, w->y));
-    case BENCH_BACKWARD: return op_status(lcl_backward(w->ctx, BENCH_ALPHA, w->x, w->dy, w->y));
+    case BENCH_FORWARD:
+        return op_status(lcl_forward(w->ctx, BENCH_ALPHA, w->x, w->y));
+    case BENCH_BACKWARD:
+        return op_status(lcl_backward(w->ctx, BENCH_ALPHA, w->x, w->dy, w->y));
     case BENCH_BACKWARD_FROM_OUTPUT:
         return op_status(lcl_backward_from_output(w->ctx, BENCH_ALPHA, w->x, w->dy, w->y));
-    default: break; /* extra.c runs the others */
+    default:
+        break; /* extra.c runs the others */
     }
     return -1;
 }
@@ -65,7 +68,9 @@ static int run_offload(void *arg) {
     return op_status(lcl_backward_host(w->ctx, w->dtype, w->n, BENCH_ALPHA, w->x, w->dy, w->y));
 }
 
-struct bench_work bench_offload_work(struct bench_offload *w) { return (struct bench_work){run_offload, NULL, w}; }
+struct bench_work bench_offload_work(struct bench_offload *w) {
+    return (struct bench_work){run_offload, NULL, w};
+}
 
 static int run_cl_copy(void *arg) {
     struct bench_cl_copy *w = arg;
@@ -97,4 +102,6 @@ static int run_host_copy(void *arg) {
     return 0;
 }
 
-struct bench_work bench_host_copy_work(struct bench_host_copy *w) { return (struct bench_work){run_host_copy, NULL, w}; }
+struct bench_work bench_host_copy_work(struct bench_host_copy *w) {
+    return (struct bench_work){run_host_copy, NULL, w};
+}

@@ -71,9 +71,9 @@ static void init_uniform(uint64_t *s, float *w, size_t n, double limit) {
 /* Host copies of the parameters, and the device tensors of one batch. */
 struct model {
     float w1[HIDDEN * IN], b1[HIDDEN], w2[OUT * HIDDEN], b2[OUT];
-    lcl_tensor *t_w1, *t_b1, *t_w2, *t_b2;            /* parameters */
-    lcl_tensor *x, *h, *logits, *dlogits, *dh;        /* activations and their gradients */
-    lcl_tensor *dw1, *db1, *dw2, *db2;                /* parameter gradients */
+    lcl_tensor *t_w1, *t_b1, *t_w2, *t_b2;     /* parameters */
+    lcl_tensor *x, *h, *logits, *dlogits, *dh; /* activations and their gradients */
+    lcl_tensor *dw1, *db1, *dw2, *db2;         /* parameter gradients */
 };
 
 static void check(lcl_status status, const char *what) {
@@ -106,8 +106,8 @@ static void model_create(lcl_context *ctx, struct model *m, size_t batch) {
 }
 
 static void model_release(struct model *m) {
-    lcl_tensor *all[] = {m->t_w1, m->t_b1, m->t_w2, m->t_b2, m->x,   m->h,   m->logits,
-                         m->dlogits, m->dh, m->dw1, m->db1, m->dw2, m->db2};
+    lcl_tensor *all[] = {m->t_w1,    m->t_b1, m->t_w2, m->t_b2, m->x,   m->h,  m->logits,
+                         m->dlogits, m->dh,   m->dw1,  m->db1,  m->dw2, m->db2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         lcl_tensor_release(all[i]);
     }
@@ -158,8 +158,7 @@ static double step(lcl_context *ctx, struct model *m, const int *label, double l
     double loss = softmax_cross_entropy(logits, label, BATCH, dlogits);
     check(lcl_tensor_write(m->dlogits, dlogits), "write dlogits");
     /* Output layer: alpha 1, so dz = dlogits; dh = dz . w2. Hidden layer: dx is not needed. */
-    check(lcl_dense_backward(ctx, BATCH, HIDDEN, OUT, 1.0, m->h, m->t_w2, m->logits, m->dlogits, m->dh, m->dw2,
-                             m->db2),
+    check(lcl_dense_backward(ctx, BATCH, HIDDEN, OUT, 1.0, m->h, m->t_w2, m->logits, m->dlogits, m->dh, m->dw2, m->db2),
           "output layer backward");
     check(lcl_dense_backward(ctx, BATCH, IN, HIDDEN, SLOPE, m->x, m->t_w1, m->h, m->dh, NULL, m->dw1, m->db1),
           "hidden layer backward");

@@ -10,8 +10,8 @@
 
 /* Bounds that keep one input cheap and its memory small whatever the bytes say. */
 #define FZ_MAX_TENSORS 10
-#define FZ_MAX_ELEMS 700          /* per created tensor, unless the size is one that overflows */
-#define FZ_HOST_BYTES 8192        /* the host arrays of lcl_forward_host and friends */
+#define FZ_MAX_ELEMS 700   /* per created tensor, unless the size is one that overflows */
+#define FZ_HOST_BYTES 8192 /* the host arrays of lcl_forward_host and friends */
 #define FZ_MAX_BATCH 8
 #define FZ_MAX_STEPS 24
 

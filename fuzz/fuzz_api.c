@@ -56,8 +56,8 @@ static void check_eltwise_tensors(fz_state *s, const fz_snapshot *snap, double a
             fz_fail("lcl_tensor_read after %s: %s", call, lcl_last_error());
         size_t i = fz_first_difference(dtype, want, got, n);
         if (i < n)
-            fz_fail("%s on %s, n=%zu, alpha=%a: element %zu differs from the reference", call,
-                    lcl_dtype_name(dtype), n, alpha, i);
+            fz_fail("%s on %s, n=%zu, alpha=%a: element %zu differs from the reference", call, lcl_dtype_name(dtype), n,
+                    alpha, i);
     }
     free(want);
     free(got);
@@ -155,9 +155,7 @@ static void eltwise_step(fz_state *s, eltwise_fn fn, int has_grad, const char *n
 
 static void step_forward(fz_state *s) { eltwise_step(s, forward_as_eltwise, 0, "lcl_forward"); }
 static void step_backward(fz_state *s) { eltwise_step(s, lcl_backward, 1, "lcl_backward"); }
-static void step_from_output(fz_state *s) {
-    eltwise_step(s, lcl_backward_from_output, 1, "lcl_backward_from_output");
-}
+static void step_from_output(fz_state *s) { eltwise_step(s, lcl_backward_from_output, 1, "lcl_backward_from_output"); }
 
 static void step_masked(fz_state *s) {
     lcl_context *ctx = fz_ctx(s);
@@ -255,8 +253,8 @@ static void step_host(fz_state *s) {
     void *out = host_array(s, ctx, dtype, &n);
     fz_snapshot snap;
     fz_before(s, &snap);
-    lcl_status st = backward ? lcl_backward_host(ctx, dtype, n, alpha, x, dy, out)
-                             : lcl_forward_host(ctx, dtype, n, alpha, x, out);
+    lcl_status st =
+        backward ? lcl_backward_host(ctx, dtype, n, alpha, x, dy, out) : lcl_forward_host(ctx, dtype, n, alpha, x, out);
     const char *name = backward ? "lcl_backward_host" : "lcl_forward_host";
     fz_after(s, &snap, st, name);
     if (st == LCL_SUCCESS && n > 0) {
@@ -289,8 +287,12 @@ static void step_misc(fz_state *s) {
     if (!room)
         fz_fail("harness out of memory");
     switch (what % 6) {
-    case 0: st = lcl_tensor_read(t, what & 0x80 ? NULL : room); break;
-    case 1: st = lcl_finish(fz_ctx(s)); break;
+    case 0:
+        st = lcl_tensor_read(t, what & 0x80 ? NULL : room);
+        break;
+    case 1:
+        st = lcl_finish(fz_ctx(s));
+        break;
     case 2:
         if (!lcl_status_string((lcl_status)(int)fz_u64(&s->in)) || !lcl_dtype_name(fz_dtype(&s->in)))
             fz_fail("a name function returned NULL");
@@ -302,8 +304,12 @@ static void step_misc(fz_state *s) {
         (void)lcl_tensor_size(t);
         (void)lcl_tensor_dtype(t);
         break;
-    case 4: st = lcl_tensor_create(NULL, LCL_F32, 1, NULL); break;
-    default: st = lcl_tensor_view(t, 0, lcl_tensor_size(t), NULL); break;
+    case 4:
+        st = lcl_tensor_create(NULL, LCL_F32, 1, NULL);
+        break;
+    default:
+        st = lcl_tensor_view(t, 0, lcl_tensor_size(t), NULL);
+        break;
     }
     fz_after(s, &snap, st, "a misc call");
     fz_snapshot_free(&snap);
@@ -334,8 +340,8 @@ static void step_wrap_queue(fz_state *s) {
 }
 
 static const fz_step steps[] = {
-    step_create,  step_create,    step_view, step_view,  step_wrap, step_release,     step_forward, step_backward,
-    step_from_output, step_masked, step_batch, step_prelu, step_host, step_misc, step_wrap_queue, step_dense,
+    step_create,      step_create, step_view,  step_view,  step_wrap, step_release, step_forward,    step_backward,
+    step_from_output, step_masked, step_batch, step_prelu, step_host, step_misc,    step_wrap_queue, step_dense,
 };
 #define STEP_COUNT (sizeof steps / sizeof steps[0])
 
@@ -343,10 +349,25 @@ static const fz_step steps[] = {
 
 /* A device spec from a table of good and bad ones, or up to 15 bytes of the input. */
 static void device_spec(fz_state *s, char *spec, size_t size) {
-    static const char *const specs[] = {"cpu", "auto", "opencl", "opencl:0:0", "opencl:0:1", "opencl:1:0",
-                                        "opencl:-1:0", "opencl:0:-1", "opencl:99999999999999999999:0",
-                                        "opencl:0", "opencl:", "opencl:0:0:0", "opencl: 0:0", "", "CPU",
-                                        "cpu ", "gpu", "opencl:0x0:0", "opencl:+0:0"};
+    static const char *const specs[] = {"cpu",
+                                        "auto",
+                                        "opencl",
+                                        "opencl:0:0",
+                                        "opencl:0:1",
+                                        "opencl:1:0",
+                                        "opencl:-1:0",
+                                        "opencl:0:-1",
+                                        "opencl:99999999999999999999:0",
+                                        "opencl:0",
+                                        "opencl:",
+                                        "opencl:0:0:0",
+                                        "opencl: 0:0",
+                                        "",
+                                        "CPU",
+                                        "cpu ",
+                                        "gpu",
+                                        "opencl:0x0:0",
+                                        "opencl:+0:0"};
     uint8_t b = fz_u8(&s->in);
     if (b < 200) {
         snprintf(spec, size, "%s", specs[b % (sizeof specs / sizeof specs[0])]);

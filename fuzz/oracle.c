@@ -146,8 +146,10 @@ int fz_reference(lcl_dtype dtype, double alpha, size_t n, const void *sel, const
 static int is_nan_bits(lcl_dtype dtype, const void *a, size_t i) {
     uint16_t h;
     switch (dtype) {
-    case LCL_F64: return isnan(load64(a, i));
-    case LCL_F32: return isnan(load(LCL_F32, a, i));
+    case LCL_F64:
+        return isnan(load64(a, i));
+    case LCL_F32:
+        return isnan(load(LCL_F32, a, i));
     default:
         memcpy(&h, (const char *)a + 2 * i, sizeof h);
         return (h & 0x7fff) > (dtype == LCL_BF16 ? 0x7f80 : 0x7c00);

@@ -48,10 +48,10 @@ size_t fz_size(fz_reader *r) {
 }
 
 double fz_alpha(fz_reader *r) {
-    static const double picks[] = {0.0,     -0.0,     0.01,    0.1,      1.0,      2.5,       -0.5,
-                                   -1.0,    1e-45,    1.4e-45, FLT_MAX,  3.5e38,   -3.5e38,   1e300,
-                                   DBL_MAX, DBL_MIN,  4.9e-324, NAN,     -NAN,     INFINITY,  -INFINITY,
-                                   65504.0, 65520.0,  0x1p-24, 0x1p-149, 0x1.fffffep127};
+    static const double picks[] = {0.0,     -0.0,    0.01,     0.1,      1.0,           2.5,      -0.5,
+                                   -1.0,    1e-45,   1.4e-45,  FLT_MAX,  3.5e38,        -3.5e38,  1e300,
+                                   DBL_MAX, DBL_MIN, 4.9e-324, NAN,      -NAN,          INFINITY, -INFINITY,
+                                   65504.0, 65520.0, 0x1p-24,  0x1p-149, 0x1.fffffep127};
     uint8_t b = fz_u8(r);
     if (b < 224)
         return picks[b % (sizeof picks / sizeof picks[0])];

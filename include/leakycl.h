@@ -170,8 +170,8 @@ LCL_API lcl_status lcl_tensor_create(lcl_context *ctx, lcl_dtype dtype, size_t n
  * lcl_tensor_release. For LCL_MASK, @p offset must be a multiple of 32.
  * @returns LCL_ERROR_INVALID_ARGUMENT for NULL arguments, a CPU-backend context, or a range
  *   past the buffer's end; LCL_ERROR_OPENCL when the buffer cannot be queried. */
-LCL_API lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, size_t offset,
-                                      size_t n, lcl_tensor **out);
+LCL_API lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, size_t offset, size_t n,
+                                      lcl_tensor **out);
 
 /** A view of @p n elements of @p parent starting @p offset elements in; it shares the
  * parent's memory and keeps it alive, so the two may be released in any order. Views of
@@ -226,8 +226,8 @@ LCL_API lcl_status lcl_backward(lcl_context *ctx, double alpha, const lcl_tensor
 /** dx = dy if y > 0, else alpha * dy, from the forward output y. Exact (equal to lcl_backward
  * on the forward's input) only for alpha >= 0, so a negative alpha is rejected with
  * LCL_ERROR_INVALID_ARGUMENT. */
-LCL_API lcl_status lcl_backward_from_output(lcl_context *ctx, double alpha, const lcl_tensor *y,
-                                            const lcl_tensor *dy, lcl_tensor *dx);
+LCL_API lcl_status lcl_backward_from_output(lcl_context *ctx, double alpha, const lcl_tensor *y, const lcl_tensor *dy,
+                                            lcl_tensor *dx);
 
 /** @} */
 
@@ -258,13 +258,12 @@ LCL_API lcl_status lcl_backward_from_output(lcl_context *ctx, double alpha, cons
  * @{ */
 
 /** y[i] = x[i] if x[i] > 0, else alpha[i] * x[i], for i < @p count. */
-LCL_API lcl_status lcl_forward_batch(lcl_context *ctx, size_t count, const double *alpha,
-                                     const lcl_tensor *const *x, lcl_tensor *const *y);
+LCL_API lcl_status lcl_forward_batch(lcl_context *ctx, size_t count, const double *alpha, const lcl_tensor *const *x,
+                                     lcl_tensor *const *y);
 
 /** dx[i] = dy[i] if x[i] > 0, else alpha[i] * dy[i], for i < @p count. */
-LCL_API lcl_status lcl_backward_batch(lcl_context *ctx, size_t count, const double *alpha,
-                                      const lcl_tensor *const *x, const lcl_tensor *const *dy,
-                                      lcl_tensor *const *dx);
+LCL_API lcl_status lcl_backward_batch(lcl_context *ctx, size_t count, const double *alpha, const lcl_tensor *const *x,
+                                      const lcl_tensor *const *dy, lcl_tensor *const *dx);
 
 /** @} */
 
@@ -304,8 +303,7 @@ LCL_API lcl_status lcl_prelu_forward(lcl_context *ctx, size_t channels, size_t i
  * 1e-5 * sum |dy * x| (tested). dalpha uses a device buffer of at most about n / 64 bytes (n / 32 for
  * F64) that the context keeps for later calls. */
 LCL_API lcl_status lcl_prelu_backward(lcl_context *ctx, size_t channels, size_t inner, const lcl_tensor *alpha,
-                                      const lcl_tensor *x, const lcl_tensor *dy, lcl_tensor *dx,
-                                      lcl_tensor *dalpha);
+                                      const lcl_tensor *x, const lcl_tensor *dy, lcl_tensor *dx, lcl_tensor *dalpha);
 
 /** @} */
 
@@ -336,8 +334,8 @@ LCL_API lcl_status lcl_forward_masked(lcl_context *ctx, double alpha, const lcl_
 
 /** dx = dy where the mask bit is 1, else alpha * dy: equal, bit for bit, to lcl_backward with
  * the x the mask was made from, for every alpha. */
-LCL_API lcl_status lcl_backward_masked(lcl_context *ctx, double alpha, const lcl_tensor *mask,
-                                       const lcl_tensor *dy, lcl_tensor *dx);
+LCL_API lcl_status lcl_backward_masked(lcl_context *ctx, double alpha, const lcl_tensor *mask, const lcl_tensor *dy,
+                                       lcl_tensor *dx);
 
 /** @} */
 
@@ -370,8 +368,7 @@ LCL_API lcl_status lcl_backward_masked(lcl_context *ctx, double alpha, const lcl
  * @{ */
 
 /** y[i] = f(x[i]) for i < n, on host arrays of @p dtype. */
-LCL_API lcl_status lcl_forward_host(lcl_context *ctx, lcl_dtype dtype, size_t n, double alpha, const void *x,
-                                    void *y);
+LCL_API lcl_status lcl_forward_host(lcl_context *ctx, lcl_dtype dtype, size_t n, double alpha, const void *x, void *y);
 
 /** dx[i] = f'(x[i]) * dy[i] for i < n, on host arrays of @p dtype. */
 LCL_API lcl_status lcl_backward_host(lcl_context *ctx, lcl_dtype dtype, size_t n, double alpha, const void *x,

@@ -42,8 +42,8 @@ static lcl_status check_item_tensor(const struct batch *b, const char *name, siz
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s[%zu] is %s but x[%zu] is %s", b->fn, name, i,
                          lcl_dtype_name(t->dtype), i, lcl_dtype_name(like->dtype));
     if (like && t->n != like->n)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s[%zu] has %zu elements but x[%zu] has %zu", b->fn, name,
-                         i, t->n, i, like->n);
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s[%zu] has %zu elements but x[%zu] has %zu", b->fn, name, i,
+                         t->n, i, like->n);
     return LCL_SUCCESS;
 }
 
@@ -74,7 +74,7 @@ struct span {
     uintptr_t base; /* the cl_mem or the host block */
     size_t lo, hi;  /* bytes from its start */
     size_t item;
-    int role;       /* 0 x, 1 dy, 2 the output */
+    int role; /* 0 x, 1 dy, 2 the output */
 };
 
 static int compare_spans(const void *pa, const void *pb) {
@@ -95,8 +95,8 @@ static size_t role_spans(const struct batch *b, int role, struct span *out) {
             continue;
         const struct lcl__storage *s = t->storage;
         size_t lo = lcl__tensor_byte_offset(t);
-        out[used++] = (struct span){(uintptr_t)(s->mem ? (void *)s->mem : s->host), lo, lo + lcl_tensor_bytes(t), i,
-                                    role};
+        out[used++] =
+            (struct span){(uintptr_t)(s->mem ? (void *)s->mem : s->host), lo, lo + lcl_tensor_bytes(t), i, role};
     }
     return used;
 }
@@ -219,9 +219,11 @@ static lcl_status validate(lcl_context *ctx, const struct batch *b) {
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: ctx is NULL", b->fn);
     if (b->count == 0)
         return LCL_SUCCESS;
-    const char *null_array = !b->alpha ? "alpha" : !b->x ? "x" : (b->op == LCL__OP_BACKWARD && !b->dy) ? "dy"
-                                                               : !b->out                                ? out_name(b)
-                                                                                                        : NULL;
+    const char *null_array = !b->alpha                               ? "alpha"
+                             : !b->x                                 ? "x"
+                             : (b->op == LCL__OP_BACKWARD && !b->dy) ? "dy"
+                             : !b->out                               ? out_name(b)
+                                                                     : NULL;
     if (null_array)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: the array %s is NULL with count %zu", b->fn, null_array,
                          b->count);
@@ -245,9 +247,7 @@ static void cpu_item_range(const struct batch *b, size_t i, size_t lo, size_t hi
                      (char *)lcl__tensor_host_ptr(b->out[i]) + lo * size);
 }
 
-static bool is_small(const struct batch *b, size_t i) {
-    return lcl_tensor_bytes(b->x[i]) < CPU_SMALL_ITEM_BYTES;
-}
+static bool is_small(const struct batch *b, size_t i) { return lcl_tensor_bytes(b->x[i]) < CPU_SMALL_ITEM_BYTES; }
 
 /* Items from half the last-level cache up, where cpu.c streams its stores (its threshold,
  * computed the same way), run as whole lcl__cpu_eltwise calls so that they stream too. */
@@ -418,8 +418,8 @@ static size_t plan_groups(lcl_context *ctx, const struct batch *b, const struct 
             size_t n = b->x[sorted[last].item]->n;
             size_t chunks = n / per_item + (n % per_item != 0);
             if (chunks > SIZE_MAX / 2 - local - total) {
-                *st = lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: the items of one buffer hold too many elements",
-                                b->fn);
+                *st =
+                    lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: the items of one buffer hold too many elements", b->fn);
                 return 0;
             }
             total += chunks;
@@ -511,10 +511,10 @@ static lcl_status run_opencl(lcl_context *ctx, const struct batch *b) {
     for (size_t i = 0; i < b->count; ++i) {
         if (b->x[i]->n == 0)
             continue;
-        sorted[used++] = (struct keyed){{(uintptr_t)b->x[i]->dtype, (uintptr_t)b->x[i]->storage->mem,
-                                         b->dy ? (uintptr_t)b->dy[i]->storage->mem : 0,
-                                         (uintptr_t)b->out[i]->storage->mem},
-                                        i};
+        sorted[used++] =
+            (struct keyed){{(uintptr_t)b->x[i]->dtype, (uintptr_t)b->x[i]->storage->mem,
+                            b->dy ? (uintptr_t)b->dy[i]->storage->mem : 0, (uintptr_t)b->out[i]->storage->mem},
+                           i};
     }
     if (used == 0)
         goto cleanup;

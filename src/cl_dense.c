@@ -12,8 +12,8 @@
 
 static const char *clblast_name(CLBlastStatusCode code) {
     switch (code) {
-#define LCL__CLBLAST(name)                                                                                   \
-    case name:                                                                                               \
+#define LCL__CLBLAST(name)                                                                                             \
+    case name:                                                                                                         \
         return #name;
         LCL__CLBLAST(CLBlastSuccess)
         LCL__CLBLAST(CLBlastOpenCLCompilerNotAvailable)
@@ -108,17 +108,16 @@ static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
     size_t temp_bytes = 0;
     atomic_store(&ctx->used_clblast, true);
     st = clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->a_off,
-                                                   g->lda, g->b_off, g->ldb, g->c_off, g->ldc, &ctx->queue,
-                                                   &temp_bytes),
+                                                  g->lda, g->b_off, g->ldb, g->c_off, g->ldc, &ctx->queue, &temp_bytes),
                        "CLBlastSGemmTempBufferSize", g->what);
     cl_mem temp = NULL;
     if (st == LCL_SUCCESS)
         st = lcl__workspace_device(ctx, ws, temp_bytes ? temp_bytes : 1, &temp);
     cl_event event = NULL;
     if (st == LCL_SUCCESS)
-        st = clblast_check(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f,
-                                                      g->a, g->a_off, g->lda, g->b, g->b_off, g->ldb, 0.0f, g->c,
-                                                      g->c_off, g->ldc, &ctx->queue, &event, temp),
+        st = clblast_check(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, g->a,
+                                                      g->a_off, g->lda, g->b, g->b_off, g->ldb, 0.0f, g->c, g->c_off,
+                                                      g->ldc, &ctx->queue, &event, temp),
                            "CLBlastSgemmWithTempBuffer", g->what);
     if (event)
         clReleaseEvent(event);
@@ -131,9 +130,9 @@ static cl_mem mem_of(const lcl_tensor *t) { return t->storage->mem; }
 lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
     const lcl_tensor *x = a->x, *w = a->w, *b = a->b;
     lcl_tensor *y = a->out_y;
-    struct gemm g = {"y = x . w^T",   CLBlastTransposeNo, CLBlastTransposeYes, call->batch, call->out, call->in,
-                     mem_of(x),       x->offset,          call->in,            mem_of(w),   w->offset, call->in,
-                     mem_of(y),       y->offset,          call->out};
+    struct gemm g = {"y = x . w^T", CLBlastTransposeNo, CLBlastTransposeYes, call->batch, call->out,
+                     call->in,      mem_of(x),          x->offset,           call->in,    mem_of(w),
+                     w->offset,     call->in,           mem_of(y),           y->offset,   call->out};
     lcl_status st = sgemm(ctx, &g);
     struct lcl__launch l;
     if (st != LCL_SUCCESS || (st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_FORWARD, &l)) != LCL_SUCCESS)
@@ -157,13 +156,12 @@ static size_t row_blocks_of(const struct lcl__dense *call) {
 
 /* The workspace holds db's partial sums (if any) and then dz, from element dz_off: the sums
  * come first because the second stage's kernel reads them from the buffer's start. */
-static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a,
-                            cl_mem ws, size_t dz_off) {
+static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a, cl_mem ws,
+                            size_t dz_off) {
     if (!a->db) {
-        struct lcl__eltwise e = {.op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha,
-                                 .n = call->batch * call->out};
-        return lcl__cl_eltwise_buffers(ctx, &e, mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws,
-                                       dz_off);
+        struct lcl__eltwise e = {
+            .op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha, .n = call->batch * call->out};
+        return lcl__cl_eltwise_buffers(ctx, &e, mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws, dz_off);
     }
     size_t row_blocks = row_blocks_of(call);
     struct lcl__launch l;
@@ -200,7 +198,8 @@ lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *cal
     size_t dz_off = a->db ? (call->out * row_blocks_of(call) + 15) / 16 * 16 : 0;
     size_t dz_n = call->batch * call->out;
     if (dz_n > (SIZE_MAX / sizeof(float)) - dz_off)
-        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_dense_backward: dz of %zu elements does not fit in memory", dz_n);
+        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_dense_backward: dz of %zu elements does not fit in memory",
+                         dz_n);
     struct lcl__workspace *ws = NULL;
     lcl_status st = lcl__workspace_lock(ctx, LCL__WS_DENSE, &ws);
     if (st != LCL_SUCCESS)
@@ -210,15 +209,28 @@ lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *cal
     if (st == LCL_SUCCESS)
         st = dz_and_db(ctx, call, a, mem, dz_off);
     if (st == LCL_SUCCESS && a->dw) {
-        struct gemm g = {"dw = dz^T . x", CLBlastTransposeYes, CLBlastTransposeNo, call->out, call->in, call->batch,
-                         mem,             dz_off,              call->out,          mem_of(a->x), a->x->offset, call->in,
-                         mem_of(a->dw),   a->dw->offset,       call->in};
+        struct gemm g = {"dw = dz^T . x",
+                         CLBlastTransposeYes,
+                         CLBlastTransposeNo,
+                         call->out,
+                         call->in,
+                         call->batch,
+                         mem,
+                         dz_off,
+                         call->out,
+                         mem_of(a->x),
+                         a->x->offset,
+                         call->in,
+                         mem_of(a->dw),
+                         a->dw->offset,
+                         call->in};
         st = sgemm(ctx, &g);
     }
     if (st == LCL_SUCCESS && a->dx) {
-        struct gemm g = {"dx = dz . w", CLBlastTransposeNo, CLBlastTransposeNo, call->batch, call->in, call->out,
-                         mem,           dz_off,             call->out,          mem_of(a->w), a->w->offset, call->in,
-                         mem_of(a->dx), a->dx->offset,      call->in};
+        struct gemm g = {
+            "dx = dz . w", CLBlastTransposeNo, CLBlastTransposeNo, call->batch,  call->in, call->out,     mem,
+            dz_off,        call->out,          mem_of(a->w),       a->w->offset, call->in, mem_of(a->dx), a->dx->offset,
+            call->in};
         st = sgemm(ctx, &g);
     }
     lcl__workspace_unlock(ws);

@@ -236,16 +236,17 @@ static lcl_status init_device_info(lcl_context *ctx) {
     lcl_status st;
     cl_device_type type = 0;
     size_t max_wg = 0;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof ctx->device_name - 1,
-                                         ctx->device_name, NULL),
+    if (LCL__CL_CALL(st,
+                     clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof ctx->device_name - 1, ctx->device_name, NULL),
                      "clGetDeviceInfo(CL_DEVICE_NAME)"))
         return st;
     if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
                      "clGetDeviceInfo(CL_DEVICE_TYPE)"))
         return st;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc,
-                                         &ctx->max_alloc, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)"))
+    if (LCL__CL_CALL(
+            st,
+            clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL),
+            "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)"))
         return st;
     if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL),
                      "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)"))

@@ -46,35 +46,31 @@ uint16_t lcl__float_to_bf16(float f) { return lcl__float_to_bf16_inline(f); }
 /* Portable kernels: one loop body per storage type; LOAD widens to the compute type, STORE
  * rounds back. Built with -fno-trapping-math, so the branch-free select vectorises. out may
  * be the very array sel or grad is: every element is read before it is written at its index. */
-#define LCL__DEFINE_LOOPS(suffix, storage, compute, LOAD, STORE)                                             \
-    static void forward_##suffix(size_t n, double alpha, const void *sel, const void *grad, void *out,     \
-                                 bool stream) {                                                              \
-        (void)grad;                                                                                          \
-        (void)stream;                                                                                        \
-        const storage *x = sel;                                                                              \
-        storage *y = out;                                                                                    \
-        compute a = (compute)alpha;                                                                          \
-        _Pragma("omp simd")                                                                                  \
-        for (size_t i = 0; i < n; ++i) {                                                                     \
-            compute v = LOAD(x[i]);                                                                          \
-            compute scaled = a * v;                                                                          \
-            y[i] = STORE(v > 0 ? v : scaled);                                                                \
-        }                                                                                                    \
-    }                                                                                                        \
-    static void backward_##suffix(size_t n, double alpha, const void *sel, const void *grad, void *out,    \
-                                  bool stream) {                                                             \
-        (void)stream;                                                                                        \
-        const storage *x = sel;                                                                              \
-        const storage *dy = grad;                                                                            \
-        storage *dx = out;                                                                                   \
-        compute a = (compute)alpha;                                                                          \
-        _Pragma("omp simd")                                                                                  \
-        for (size_t i = 0; i < n; ++i) {                                                                     \
-            compute v = LOAD(x[i]);                                                                          \
-            compute g = LOAD(dy[i]);                                                                         \
-            compute scaled = a * g;                                                                          \
-            dx[i] = STORE(v > 0 ? g : scaled);                                                               \
-        }                                                                                                    \
+#define LCL__DEFINE_LOOPS(suffix, storage, compute, LOAD, STORE)                                                       \
+    static void forward_##suffix(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {  \
+        (void)grad;                                                                                                    \
+        (void)stream;                                                                                                  \
+        const storage *x = sel;                                                                                        \
+        storage *y = out;                                                                                              \
+        compute a = (compute)alpha;                                                                                    \
+        _Pragma("omp simd") for (size_t i = 0; i < n; ++i) {                                                           \
+            compute v = LOAD(x[i]);                                                                                    \
+            compute scaled = a * v;                                                                                    \
+            y[i] = STORE(v > 0 ? v : scaled);                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
+    static void backward_##suffix(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) { \
+        (void)stream;                                                                                                  \
+        const storage *x = sel;                                                                                        \
+        const storage *dy = grad;                                                                                      \
+        storage *dx = out;                                                                                             \
+        compute a = (compute)alpha;                                                                                    \
+        _Pragma("omp simd") for (size_t i = 0; i < n; ++i) {                                                           \
+            compute v = LOAD(x[i]);                                                                                    \
+            compute g = LOAD(dy[i]);                                                                                   \
+            compute scaled = a * g;                                                                                    \
+            dx[i] = STORE(v > 0 ? g : scaled);                                                                         \
+        }                                                                                                              \
     }
 
 #define LCL__IDENTITY(v) (v)
@@ -120,23 +116,32 @@ static lcl__cpu_block_fn *pick_kernel(enum lcl__op op, lcl_dtype dtype) {
     int features = x86_features();
     if (features & LCL__X86_AVX2) {
         switch (dtype) {
-        case LCL_F32: return forward ? lcl__forward_f32_avx2 : lcl__backward_f32_avx2;
-        case LCL_F64: return forward ? lcl__forward_f64_avx2 : lcl__backward_f64_avx2;
-        case LCL_BF16: return forward ? lcl__forward_bf16_avx2 : lcl__backward_bf16_avx2;
+        case LCL_F32:
+            return forward ? lcl__forward_f32_avx2 : lcl__backward_f32_avx2;
+        case LCL_F64:
+            return forward ? lcl__forward_f64_avx2 : lcl__backward_f64_avx2;
+        case LCL_BF16:
+            return forward ? lcl__forward_bf16_avx2 : lcl__backward_bf16_avx2;
         case LCL_F16:
             if (features & LCL__X86_F16C)
                 return forward ? lcl__forward_f16_avx2 : lcl__backward_f16_avx2;
             break;
-        case LCL_MASK: return NULL;
+        case LCL_MASK:
+            return NULL;
         }
     }
 #endif
     switch (dtype) {
-    case LCL_F32: return forward ? forward_f32 : backward_f32;
-    case LCL_F64: return forward ? forward_f64 : backward_f64;
-    case LCL_F16: return forward ? forward_f16 : backward_f16;
-    case LCL_BF16: return forward ? forward_bf16 : backward_bf16;
-    case LCL_MASK: break;
+    case LCL_F32:
+        return forward ? forward_f32 : backward_f32;
+    case LCL_F64:
+        return forward ? forward_f64 : backward_f64;
+    case LCL_F16:
+        return forward ? forward_f16 : backward_f16;
+    case LCL_BF16:
+        return forward ? forward_bf16 : backward_bf16;
+    case LCL_MASK:
+        break;
     }
     return NULL;
 }

@@ -119,7 +119,8 @@ lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *ca
     if (st != LCL_SUCCESS)
         return st;
     if (dz_n > SIZE_MAX / sizeof(float) - partial_n)
-        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_dense_backward: dz of %zu elements does not fit in memory", dz_n);
+        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_dense_backward: dz of %zu elements does not fit in memory",
+                         dz_n);
     struct lcl__workspace *ws = NULL;
     st = lcl__workspace_lock(ctx, LCL__WS_DENSE, &ws);
     if (st != LCL_SUCCESS)

@@ -13,60 +13,60 @@
 /* Below this many bytes of output one thread does it all. */
 #define PARALLEL_MIN_BYTES ((size_t)256 << 10)
 
-#define LCL__CPU_MASK_LOOPS(suffix, storage, compute, LOAD, STORE)                                            \
-    static void forward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const void *x_v,      \
-                                        void *y_v, uint32_t *mask) {                                         \
-        const storage *x = x_v;                                                                              \
-        storage *y = y_v;                                                                                    \
-        compute a = (compute)alpha;                                                                          \
-        for (size_t w = w0; w < w1; ++w) {                                                                   \
-            const storage *xw = x + w * 32;                                                                  \
-            storage *yw = y + w * 32;                                                                        \
-            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                  \
-            uint32_t bits = 0;                                                                               \
-            if (count == 32) {                                                                               \
-                for (unsigned j = 0; j < 32; ++j) {                                                          \
-                    compute v = LOAD(xw[j]);                                                                 \
-                    compute scaled = a * v;                                                                  \
-                    bits |= (uint32_t)(v > 0) << j;                                                          \
-                    yw[j] = STORE(v > 0 ? v : scaled);                                                       \
-                }                                                                                            \
-                mask[w] = bits;                                                                              \
-            } else {                                                                                         \
-                for (unsigned j = 0; j < count; ++j) {                                                       \
-                    compute v = LOAD(xw[j]);                                                                 \
-                    compute scaled = a * v;                                                                  \
-                    bits |= (uint32_t)(v > 0) << j;                                                          \
-                    yw[j] = STORE(v > 0 ? v : scaled);                                                       \
-                }                                                                                            \
-                mask[w] = (mask[w] & ~((UINT32_C(1) << count) - 1)) | bits;                                  \
-            }                                                                                                \
-        }                                                                                                    \
-    }                                                                                                        \
-    static void backward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const uint32_t *mask, \
-                                         const void *dy_v, void *dx_v) {                                     \
-        const storage *dy = dy_v;                                                                            \
-        storage *dx = dx_v;                                                                                  \
-        compute a = (compute)alpha;                                                                          \
-        for (size_t w = w0; w < w1; ++w) {                                                                   \
-            const storage *gw = dy + w * 32;                                                                 \
-            storage *dw = dx + w * 32;                                                                       \
-            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                  \
-            uint32_t bits = mask[w];                                                                         \
-            if (count == 32) {                                                                               \
-                for (unsigned j = 0; j < 32; ++j) {                                                          \
-                    compute g = LOAD(gw[j]);                                                                 \
-                    compute scaled = a * g;                                                                  \
-                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                            \
-                }                                                                                            \
-            } else {                                                                                         \
-                for (unsigned j = 0; j < count; ++j) {                                                       \
-                    compute g = LOAD(gw[j]);                                                                 \
-                    compute scaled = a * g;                                                                  \
-                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                            \
-                }                                                                                            \
-            }                                                                                                \
-        }                                                                                                    \
+#define LCL__CPU_MASK_LOOPS(suffix, storage, compute, LOAD, STORE)                                                     \
+    static void forward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const void *x_v, void *y_v,      \
+                                        uint32_t *mask) {                                                              \
+        const storage *x = x_v;                                                                                        \
+        storage *y = y_v;                                                                                              \
+        compute a = (compute)alpha;                                                                                    \
+        for (size_t w = w0; w < w1; ++w) {                                                                             \
+            const storage *xw = x + w * 32;                                                                            \
+            storage *yw = y + w * 32;                                                                                  \
+            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                            \
+            uint32_t bits = 0;                                                                                         \
+            if (count == 32) {                                                                                         \
+                for (unsigned j = 0; j < 32; ++j) {                                                                    \
+                    compute v = LOAD(xw[j]);                                                                           \
+                    compute scaled = a * v;                                                                            \
+                    bits |= (uint32_t)(v > 0) << j;                                                                    \
+                    yw[j] = STORE(v > 0 ? v : scaled);                                                                 \
+                }                                                                                                      \
+                mask[w] = bits;                                                                                        \
+            } else {                                                                                                   \
+                for (unsigned j = 0; j < count; ++j) {                                                                 \
+                    compute v = LOAD(xw[j]);                                                                           \
+                    compute scaled = a * v;                                                                            \
+                    bits |= (uint32_t)(v > 0) << j;                                                                    \
+                    yw[j] = STORE(v > 0 ? v : scaled);                                                                 \
+                }                                                                                                      \
+                mask[w] = (mask[w] & ~((UINT32_C(1) << count) - 1)) | bits;                                            \
+            }                                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
+    static void backward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const uint32_t *mask,           \
+                                         const void *dy_v, void *dx_v) {                                               \
+        const storage *dy = dy_v;                                                                                      \
+        storage *dx = dx_v;                                                                                            \
+        compute a = (compute)alpha;                                                                                    \
+        for (size_t w = w0; w < w1; ++w) {                                                                             \
+            const storage *gw = dy + w * 32;                                                                           \
+            storage *dw = dx + w * 32;                                                                                 \
+            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                            \
+            uint32_t bits = mask[w];                                                                                   \
+            if (count == 32) {                                                                                         \
+                for (unsigned j = 0; j < 32; ++j) {                                                                    \
+                    compute g = LOAD(gw[j]);                                                                           \
+                    compute scaled = a * g;                                                                            \
+                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                                      \
+                }                                                                                                      \
+            } else {                                                                                                   \
+                for (unsigned j = 0; j < count; ++j) {                                                                 \
+                    compute g = LOAD(gw[j]);                                                                           \
+                    compute scaled = a * g;                                                                            \
+                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                                      \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
     }
 
 #define LCL__IDENTITY(v) (v)
@@ -111,11 +111,16 @@ static lcl__mask_forward_fn *pick_forward(lcl_dtype dtype) {
     if (!__builtin_cpu_supports("avx2"))
         return NULL;
     switch (dtype) {
-    case LCL_F32: return lcl__mask_forward_f32_avx2;
-    case LCL_F64: return lcl__mask_forward_f64_avx2;
-    case LCL_BF16: return lcl__mask_forward_bf16_avx2;
-    case LCL_F16: return lcl__x86_has_f16c() ? lcl__mask_forward_f16_avx2 : NULL;
-    case LCL_MASK: break;
+    case LCL_F32:
+        return lcl__mask_forward_f32_avx2;
+    case LCL_F64:
+        return lcl__mask_forward_f64_avx2;
+    case LCL_BF16:
+        return lcl__mask_forward_bf16_avx2;
+    case LCL_F16:
+        return lcl__x86_has_f16c() ? lcl__mask_forward_f16_avx2 : NULL;
+    case LCL_MASK:
+        break;
     }
     return NULL;
 }
@@ -124,11 +129,16 @@ static lcl__mask_backward_fn *pick_backward(lcl_dtype dtype) {
     if (!__builtin_cpu_supports("avx2"))
         return NULL;
     switch (dtype) {
-    case LCL_F32: return lcl__mask_backward_f32_avx2;
-    case LCL_F64: return lcl__mask_backward_f64_avx2;
-    case LCL_BF16: return lcl__mask_backward_bf16_avx2;
-    case LCL_F16: return lcl__x86_has_f16c() ? lcl__mask_backward_f16_avx2 : NULL;
-    case LCL_MASK: break;
+    case LCL_F32:
+        return lcl__mask_backward_f32_avx2;
+    case LCL_F64:
+        return lcl__mask_backward_f64_avx2;
+    case LCL_BF16:
+        return lcl__mask_backward_bf16_avx2;
+    case LCL_F16:
+        return lcl__x86_has_f16c() ? lcl__mask_backward_f16_avx2 : NULL;
+    case LCL_MASK:
+        break;
     }
     return NULL;
 }
@@ -162,20 +172,38 @@ static void mask_words(const struct mask_call *m, size_t w0, size_t w1) {
 #endif
     if (m->mask_out) {
         switch (m->dtype) {
-        case LCL_F32: forward_masked_f32(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out); break;
-        case LCL_F64: forward_masked_f64(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out); break;
-        case LCL_F16: forward_masked_f16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out); break;
-        case LCL_BF16: forward_masked_bf16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out); break;
-        case LCL_MASK: break;
+        case LCL_F32:
+            forward_masked_f32(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            break;
+        case LCL_F64:
+            forward_masked_f64(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            break;
+        case LCL_F16:
+            forward_masked_f16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            break;
+        case LCL_BF16:
+            forward_masked_bf16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            break;
+        case LCL_MASK:
+            break;
         }
         return;
     }
     switch (m->dtype) {
-    case LCL_F32: backward_masked_f32(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out); break;
-    case LCL_F64: backward_masked_f64(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out); break;
-    case LCL_F16: backward_masked_f16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out); break;
-    case LCL_BF16: backward_masked_bf16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out); break;
-    case LCL_MASK: break;
+    case LCL_F32:
+        backward_masked_f32(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        break;
+    case LCL_F64:
+        backward_masked_f64(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        break;
+    case LCL_F16:
+        backward_masked_f16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        break;
+    case LCL_BF16:
+        backward_masked_bf16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        break;
+    case LCL_MASK:
+        break;
     }
 }
 
@@ -208,8 +236,7 @@ void lcl__cpu_forward_masked(lcl_dtype dtype, size_t n, double alpha, const void
     run_threaded(&m);
 }
 
-void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy,
-                              void *dx) {
+void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy, void *dx) {
     struct mask_call m = {dtype, n, alpha, dy, dx, NULL, mask, false};
     run_threaded(&m);
 }

@@ -53,13 +53,14 @@ INLINE AVX2 uint32_t movemask_epi16x2(__m256i lo, __m256i hi) {
 
 /* Lanes where bit j of `bits` is set, for 16-bit lanes (bits 0-15) and 32/64-bit ones. */
 INLINE AVX2 __m256i bits_epi16(uint32_t bits) {
-    const __m256i lane = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
-                                           (short)0x8000);
+    const __m256i lane =
+        _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, (short)0x8000);
     return _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(bits & 0xffffu)), lane), lane);
 }
 INLINE AVX2 __m256 bits_ps(uint32_t bits) {
     const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)(bits & 0xffu)), lane), lane));
+    return _mm256_castsi256_ps(
+        _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)(bits & 0xffu)), lane), lane));
 }
 INLINE AVX2 __m256d bits_pd(uint32_t bits) {
     const __m256i lane = _mm256_setr_epi64x(1, 2, 4, 8);
@@ -165,8 +166,8 @@ AVX2 void lcl__mask_forward_bf16_avx2(size_t w0, size_t w1, double alpha, const 
         _mm_sfence();
 }
 
-AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y,
-                                          uint32_t *mask, bool stream) {
+AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
+                                          bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *xw = (const char *)x + 64 * w;

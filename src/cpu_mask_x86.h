@@ -15,8 +15,8 @@
 
 typedef void lcl__mask_forward_fn(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
                                   bool stream);
-typedef void lcl__mask_backward_fn(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
-                                   void *dx, bool stream);
+typedef void lcl__mask_backward_fn(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy, void *dx,
+                                   bool stream);
 
 /* Need AVX2 (the f16 ones F16C too). */
 lcl__mask_forward_fn lcl__mask_forward_f32_avx2, lcl__mask_forward_f64_avx2, lcl__mask_forward_bf16_avx2,

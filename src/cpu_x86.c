@@ -212,8 +212,7 @@ LCL__INLINE LCL__AVX2 void line_bf16(const char *s, const char *g, char *o, __m2
     store_si256(o + 32, r1, stream);
 }
 
-LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, __m256 a, bool backward,
-                                         bool stream) {
+LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
     __m256i r0 = half_f16(s, g, a, backward), r1 = half_f16(s + 32, g + 32, a, backward);
     store_si256(o, r0, stream);
     store_si256(o + 32, r1, stream);
@@ -224,38 +223,38 @@ LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, 
 /* The vector loop over whole lines: prefetching while the prefetched line is still inside the
  * block, then the last LCL__PREFETCH_AHEAD bytes without (a prefetch past the end of an array
  * can land on a page that is not mapped, which costs a page walk each time on AMD Zen). */
-#define LCL__LINES(size, backward, LINE, st)                                                             \
-    do {                                                                                                 \
-        size_t ahead_ = LCL__PREFETCH_AHEAD / (size);                                                    \
-        for (; n - i_ >= per_line_ + ahead_; i_ += per_line_) {                                          \
-            prefetch_inputs(s_ + (i_ + ahead_) * (size), g_ + (i_ + ahead_) * (size), (backward));       \
-            LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                              \
-        }                                                                                                \
-        for (; n - i_ >= per_line_; i_ += per_line_)                                                     \
-            LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                              \
+#define LCL__LINES(size, backward, LINE, st)                                                                           \
+    do {                                                                                                               \
+        size_t ahead_ = LCL__PREFETCH_AHEAD / (size);                                                                  \
+        for (; n - i_ >= per_line_ + ahead_; i_ += per_line_) {                                                        \
+            prefetch_inputs(s_ + (i_ + ahead_) * (size), g_ + (i_ + ahead_) * (size), (backward));                     \
+            LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                                            \
+        }                                                                                                              \
+        for (; n - i_ >= per_line_; i_ += per_line_)                                                                   \
+            LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                                            \
     } while (0)
 
 /* Head, lines (streamed or not), tail. SCALAR(i) does element i; LINE(s, g, o, stream) does the
  * line at those addresses. */
-#define LCL__BLOCK(size, backward, SCALAR, LINE)                                                         \
-    do {                                                                                                 \
-        const char *s_ = sel;                                                                            \
-        const char *g_ = (backward) ? (const char *)grad : s_;                                           \
-        char *o_ = out;                                                                                  \
-        size_t per_line_ = LCL__LINE / (size);                                                           \
-        size_t i_ = 0, head_ = head_count(out, (size), n);                                               \
-        if ((uintptr_t)out % (size) != 0)                                                                \
-            stream = false;                                                                              \
-        for (; i_ < head_; ++i_)                                                                         \
-            SCALAR(i_);                                                                                  \
-        if (stream) {                                                                                    \
-            LCL__LINES(size, backward, LINE, true);                                                      \
-            _mm_sfence();                                                                                \
-        } else {                                                                                         \
-            LCL__LINES(size, backward, LINE, false);                                                     \
-        }                                                                                                \
-        for (; i_ < n; ++i_)                                                                             \
-            SCALAR(i_);                                                                                  \
+#define LCL__BLOCK(size, backward, SCALAR, LINE)                                                                       \
+    do {                                                                                                               \
+        const char *s_ = sel;                                                                                          \
+        const char *g_ = (backward) ? (const char *)grad : s_;                                                         \
+        char *o_ = out;                                                                                                \
+        size_t per_line_ = LCL__LINE / (size);                                                                         \
+        size_t i_ = 0, head_ = head_count(out, (size), n);                                                             \
+        if ((uintptr_t)out % (size) != 0)                                                                              \
+            stream = false;                                                                                            \
+        for (; i_ < head_; ++i_)                                                                                       \
+            SCALAR(i_);                                                                                                \
+        if (stream) {                                                                                                  \
+            LCL__LINES(size, backward, LINE, true);                                                                    \
+            _mm_sfence();                                                                                              \
+        } else {                                                                                                       \
+            LCL__LINES(size, backward, LINE, false);                                                                   \
+        }                                                                                                              \
+        for (; i_ < n; ++i_)                                                                                           \
+            SCALAR(i_);                                                                                                \
     } while (0)
 
 #define LCL__F32_FWD(i) store_f32(out, i, select_f32(load_f32(sel, i), load_f32(sel, i), a))
@@ -294,13 +293,13 @@ LCL__AVX2 void lcl__backward_f64_avx2(size_t n, double alpha, const void *sel, c
     LCL__BLOCK(8, true, LCL__F64_BWD, LCL__F64_LINE_BWD);
 }
 
-#define LCL__BF16_FWD(i)                                                                                 \
-    store_u16(out, i,                                                                                    \
-              lcl__float_to_bf16_inline(select_f32(lcl__bf16_to_float_inline(load_u16(sel, i)),         \
+#define LCL__BF16_FWD(i)                                                                                               \
+    store_u16(out, i,                                                                                                  \
+              lcl__float_to_bf16_inline(select_f32(lcl__bf16_to_float_inline(load_u16(sel, i)),                        \
                                                    lcl__bf16_to_float_inline(load_u16(sel, i)), a)))
-#define LCL__BF16_BWD(i)                                                                                 \
-    store_u16(out, i,                                                                                    \
-              lcl__float_to_bf16_inline(select_f32(lcl__bf16_to_float_inline(load_u16(sel, i)),         \
+#define LCL__BF16_BWD(i)                                                                                               \
+    store_u16(out, i,                                                                                                  \
+              lcl__float_to_bf16_inline(select_f32(lcl__bf16_to_float_inline(load_u16(sel, i)),                        \
                                                    lcl__bf16_to_float_inline(load_u16(grad, i)), a)))
 #define LCL__BF16_LINE_FWD(s, g, o, st) line_bf16(s, g, o, av, false, st)
 #define LCL__BF16_LINE_BWD(s, g, o, st) line_bf16(s, g, o, av, true, st)
@@ -319,10 +318,8 @@ LCL__AVX2 void lcl__backward_bf16_avx2(size_t n, double alpha, const void *sel, 
     LCL__BLOCK(2, true, LCL__BF16_BWD, LCL__BF16_LINE_BWD);
 }
 
-#define LCL__F16_FWD(i)                                                                                  \
-    f16_scalar_store(out, i, select_f32(f16_scalar_load(sel, i), f16_scalar_load(sel, i), a))
-#define LCL__F16_BWD(i)                                                                                  \
-    f16_scalar_store(out, i, select_f32(f16_scalar_load(sel, i), f16_scalar_load(grad, i), a))
+#define LCL__F16_FWD(i) f16_scalar_store(out, i, select_f32(f16_scalar_load(sel, i), f16_scalar_load(sel, i), a))
+#define LCL__F16_BWD(i) f16_scalar_store(out, i, select_f32(f16_scalar_load(sel, i), f16_scalar_load(grad, i), a))
 #define LCL__F16_LINE_FWD(s, g, o, st) line_f16(s, g, o, av, false, st)
 #define LCL__F16_LINE_BWD(s, g, o, st) line_f16(s, g, o, av, true, st)
 

@@ -61,8 +61,8 @@ static lcl_status validate(const char *fn, lcl_context *ctx, const struct lcl__d
     return st == LCL_SUCCESS ? check_overlaps(fn, ts, count) : st;
 }
 
-lcl_status lcl_dense_forward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha,
-                             const lcl_tensor *x, const lcl_tensor *w, const lcl_tensor *b, lcl_tensor *y) {
+lcl_status lcl_dense_forward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha, const lcl_tensor *x,
+                             const lcl_tensor *w, const lcl_tensor *b, lcl_tensor *y) {
     static const char fn[] = "lcl_dense_forward";
     struct lcl__dense call = {batch, in, out, alpha};
     struct named ts[] = {
@@ -75,19 +75,19 @@ lcl_status lcl_dense_forward(lcl_context *ctx, size_t batch, size_t in, size_t o
                                            : lcl__cl_dense_forward(ctx, &call, &a);
 }
 
-lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha,
-                              const lcl_tensor *x, const lcl_tensor *w, const lcl_tensor *y, const lcl_tensor *dy,
-                              lcl_tensor *dx, lcl_tensor *dw, lcl_tensor *db) {
+lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha, const lcl_tensor *x,
+                              const lcl_tensor *w, const lcl_tensor *y, const lcl_tensor *dy, lcl_tensor *dx,
+                              lcl_tensor *dw, lcl_tensor *db) {
     static const char fn[] = "lcl_dense_backward";
     struct lcl__dense call = {batch, in, out, alpha};
-    struct named ts[] = {{"x", x, batch * in, false},   {"w", w, out * in, false}, {"y", y, batch * out, false},
+    struct named ts[] = {{"x", x, batch * in, false},    {"w", w, out * in, false},    {"y", y, batch * out, false},
                          {"dy", dy, batch * out, false}, {"dx", dx, batch * in, true}, {"dw", dw, out * in, true},
                          {"db", db, out, true}};
     lcl_status st = validate(fn, ctx, &call, ts, 7, 4);
     if (st == LCL_SUCCESS && !(alpha >= 0))
-        st = lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
-                       "%s: alpha %g < 0: the sign of y no longer tells the sign of x before the activation", fn,
-                       alpha);
+        st =
+            lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
+                      "%s: alpha %g < 0: the sign of y no longer tells the sign of x before the activation", fn, alpha);
     if (st != LCL_SUCCESS || (!dx && !dw && !db))
         return st;
     struct lcl__dense_args a = {.x = x, .w = w, .y = y, .dy = dy, .dx = dx, .dw = dw, .db = db};

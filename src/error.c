@@ -52,8 +52,8 @@ void lcl__append_error(const char *text) {
 
 const char *lcl__cl_error_name(cl_int err) {
     switch (err) {
-#define LCL__CL_ERR(code)                                                                                    \
-    case code:                                                                                               \
+#define LCL__CL_ERR(code)                                                                                              \
+    case code:                                                                                                         \
         return #code;
         LCL__CL_ERR(CL_SUCCESS)
         LCL__CL_ERR(CL_DEVICE_NOT_FOUND)
@@ -126,7 +126,7 @@ lcl_status lcl__cl_status(cl_int err) {
     if (err == CL_SUCCESS)
         return LCL_SUCCESS;
     return (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY) ? LCL_ERROR_OUT_OF_MEMORY
-                                                                                    : LCL_ERROR_OPENCL;
+                                                                                     : LCL_ERROR_OPENCL;
 }
 
 lcl_status lcl__cl_check(cl_int err, const char *call) {

@@ -33,17 +33,17 @@ const char *lcl__cl_error_name(cl_int err);
 enum lcl__kernel_id {
     LCL__K_FORWARD,
     LCL__K_BACKWARD,
-    LCL__K_FORWARD_BATCH,        /* batch.cl */
+    LCL__K_FORWARD_BATCH, /* batch.cl */
     LCL__K_BACKWARD_BATCH,
-    LCL__K_PRELU_FORWARD,        /* prelu.cl */
+    LCL__K_PRELU_FORWARD, /* prelu.cl */
     LCL__K_PRELU_BACKWARD,
     LCL__K_PRELU_BACKWARD_PARTIAL,
     LCL__K_PRELU_BACKWARD_COLUMNS,
     LCL__K_PRELU_DALPHA,
     LCL__K_PRELU_FOLD,
-    LCL__K_FORWARD_MASKED,       /* mask.cl */
+    LCL__K_FORWARD_MASKED, /* mask.cl */
     LCL__K_BACKWARD_MASKED,
-    LCL__K_DENSE_FORWARD,        /* dense.cl */
+    LCL__K_DENSE_FORWARD, /* dense.cl */
     LCL__K_DENSE_BACKWARD,
     LCL__KERNEL_COUNT
 };
@@ -71,27 +71,27 @@ struct lcl_context {
     cl_context cl_ctx;
     cl_command_queue queue;
     bool has_fp64;
-    bool verify;              /* LEAKYCL_VERIFY=1 at creation */
-    char *kernel_dir;         /* LEAKYCL_KERNEL_DIR at creation, or NULL */
-    cl_ulong max_alloc;       /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
-    size_t work_group_size;   /* launch width, a divisor of the rounded-up global size */
+    bool verify;                                   /* LEAKYCL_VERIFY=1 at creation */
+    char *kernel_dir;                              /* LEAKYCL_KERNEL_DIR at creation, or NULL */
+    cl_ulong max_alloc;                            /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
+    size_t work_group_size;                        /* launch width, a divisor of the rounded-up global size */
     unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* elements per vector, per dtype */
-    unsigned chunk;           /* vectors per work-item */
-    bool nontemporal;         /* the compiler is clang (PoCL): non-temporal stores available */
-    bool soft_half;           /* f16 through integer arithmetic instead of vload_half/vstore_half */
-    pthread_mutex_t lock;     /* guards programs and kernel pools, and creates host_queue */
+    unsigned chunk;                                /* vectors per work-item */
+    bool nontemporal;                              /* the compiler is clang (PoCL): non-temporal stores available */
+    bool soft_half;       /* f16 through integer arithmetic instead of vload_half/vstore_half */
+    pthread_mutex_t lock; /* guards programs and kernel pools, and creates host_queue */
     struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
     /* Host arrays (host.c, offload.c). */
-    cl_ulong global_mem;      /* CL_DEVICE_GLOBAL_MEM_SIZE */
-    size_t base_align;        /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */
-    bool zero_copy;           /* host-unified memory, and LEAKYCL_ZERO_COPY is not 0 at creation */
-    size_t chunk_bytes;       /* LEAKYCL_CHUNK_BYTES at creation, or 0 for the device's own choice */
-    size_t fail_chunk;        /* LEAKYCL_TEST_FAIL_CHUNK at creation (tests only), or SIZE_MAX */
-    bool copy_threads;        /* staging copies on the OpenMP threads: not on CPU devices, whose own
+    cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
+    size_t base_align;            /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */
+    bool zero_copy;               /* host-unified memory, and LEAKYCL_ZERO_COPY is not 0 at creation */
+    size_t chunk_bytes;           /* LEAKYCL_CHUNK_BYTES at creation, or 0 for the device's own choice */
+    size_t fail_chunk;            /* LEAKYCL_TEST_FAIL_CHUNK at creation (tests only), or SIZE_MAX */
+    bool copy_threads;            /* staging copies on the OpenMP threads: not on CPU devices, whose own
                                  threads those would compete with */
-    cl_command_queue host_queue;    /* zero-copy launches; created on first use under lock */
-    pthread_mutex_t stage_lock;     /* one streamed call at a time owns the staging */
-    struct lcl__staging *staging;   /* created on first streamed call under stage_lock */
+    cl_command_queue host_queue;  /* zero-copy launches; created on first use under lock */
+    pthread_mutex_t stage_lock;   /* one streamed call at a time owns the staging */
+    struct lcl__staging *staging; /* created on first streamed call under stage_lock */
     /* Device buffers that batch, PReLU and dense calls reuse (launch.c); created on first use under lock. */
     struct lcl__workspace *workspaces[4];
     atomic_bool used_clblast; /* CLBlast keeps programs for this context in its process-wide cache */
@@ -102,9 +102,9 @@ struct lcl_context {
 /* The memory a tensor and all its views share; freed when the last of them is released. */
 struct lcl__storage {
     atomic_size_t refs;
-    cl_mem mem;        /* OpenCL backend (NULL for an empty tensor) */
-    void *host;        /* CPU backend (NULL for an empty tensor) */
-    size_t bytes;      /* usable bytes from the start of mem or host */
+    cl_mem mem;   /* OpenCL backend (NULL for an empty tensor) */
+    void *host;   /* CPU backend (NULL for an empty tensor) */
+    size_t bytes; /* usable bytes from the start of mem or host */
 };
 
 struct lcl_tensor {
@@ -148,8 +148,8 @@ void lcl__cpu_eltwise(const struct lcl__eltwise *call, const void *sel, const vo
 /* OpenCL backend (opencl_ops.c): enqueues the kernel on ctx's queue. */
 lcl_status lcl__cl_eltwise(lcl_context *ctx, const struct lcl__eltwise *call, const lcl_tensor *sel,
                            const lcl_tensor *grad, lcl_tensor *out);
-lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *call, cl_mem sel,
-                                   size_t sel_off, cl_mem grad, size_t grad_off, cl_mem out, size_t out_off);
+lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *call, cl_mem sel, size_t sel_off,
+                                   cl_mem grad, size_t grad_off, cl_mem out, size_t out_off);
 
 /* The buffers of one kernel launch, with element offsets. */
 struct lcl__cl_operands {
@@ -247,8 +247,8 @@ struct lcl__prelu {
 };
 /* CPU backend on host arrays; out may equal x or dy, dalpha may equal alpha. Fails only when
  * out of memory for dalpha's partial sums, before anything is written. */
-lcl_status lcl__cpu_prelu(const struct lcl__prelu *call, const void *alpha, const void *x, const void *dy,
-                          void *out, void *dalpha);
+lcl_status lcl__cpu_prelu(const struct lcl__prelu *call, const void *alpha, const void *x, const void *dy, void *out,
+                          void *dalpha);
 /* sum |dy * x| over each channel's alpha branch, in fp64: the scale of dalpha's error (checks). */
 void lcl__prelu_sum_abs(const struct lcl__prelu *call, const void *x, const void *dy, double *sum_abs);
 /* dalpha's partition (OpenCL and CPU backends): blocks of LCL__PRELU_BLOCK elements of one
@@ -263,8 +263,7 @@ bool lcl__prelu_by_columns(const struct lcl__prelu *call);
 /* The sign mask on host arrays (cpu_mask.c): n bits in ceil(n / 32) words; bits past n in the
  * last word are left as they were. y may equal x, dx may equal dy. */
 void lcl__cpu_forward_masked(lcl_dtype dtype, size_t n, double alpha, const void *x, void *y, uint32_t *mask);
-void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy,
-                              void *dx);
+void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy, void *dx);
 
 /* The dense layer (dense.c validates; cl_dense.c runs CLBlast, cpu_dense.c CBLAS): y[batch x out] =
  * f(x . w^T + b) and its backward from y. Tensors are validated fp32 of the right sizes, b, dx,

@@ -65,7 +65,7 @@ struct lcl__workspace {
     unsigned slot;                    /* the slot lcl__workspace_staging hands out next */
 };
 
-#define WORKSPACE_COUNT (sizeof ((lcl_context *)0)->workspaces / sizeof ((lcl_context *)0)->workspaces[0])
+#define WORKSPACE_COUNT (sizeof((lcl_context *)0)->workspaces / sizeof((lcl_context *)0)->workspaces[0])
 
 lcl_status lcl__workspace_lock(lcl_context *ctx, enum lcl__workspace_id id, struct lcl__workspace **out) {
     pthread_mutex_lock(&ctx->lock);
@@ -144,9 +144,9 @@ lcl_status lcl__workspace_staging(struct lcl__workspace *ws, size_t bytes, void 
 
 lcl_status lcl__workspace_upload(lcl_context *ctx, struct lcl__workspace *ws, size_t bytes) {
     unsigned slot = ws->slot;
-    lcl_status st = lcl__cl_check(clEnqueueWriteBuffer(ctx->queue, ws->mem, CL_FALSE, 0, bytes, ws->host[slot], 0,
-                                                       NULL, &ws->uploaded[slot]),
-                                  "clEnqueueWriteBuffer (workspace)");
+    lcl_status st = lcl__cl_check(
+        clEnqueueWriteBuffer(ctx->queue, ws->mem, CL_FALSE, 0, bytes, ws->host[slot], 0, NULL, &ws->uploaded[slot]),
+        "clEnqueueWriteBuffer (workspace)");
     if (st != LCL_SUCCESS)
         ws->uploaded[slot] = NULL;
     ws->slot = (slot + 1) % STAGING_SLOTS;

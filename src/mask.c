@@ -15,8 +15,8 @@ static lcl_status check_float(const char *fn, const char *name, const lcl_contex
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is %s but the first tensor is %s", fn, name,
                          lcl_dtype_name(t->dtype), lcl_dtype_name(like->dtype));
     if (like && t->n != like->n)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s has %zu elements but the first tensor has %zu", fn,
-                         name, t->n, like->n);
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s has %zu elements but the first tensor has %zu", fn, name,
+                         t->n, like->n);
     return LCL_SUCCESS;
 }
 
@@ -29,8 +29,8 @@ static lcl_status check_mask(const char *fn, const lcl_context *ctx, const lcl_t
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: mask is %s, not a LCL_MASK tensor", fn,
                          lcl_dtype_name(mask->dtype));
     if (mask->n != n)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: mask has %zu elements but the tensors have %zu", fn,
-                         mask->n, n);
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: mask has %zu elements but the tensors have %zu", fn, mask->n,
+                         n);
     return LCL_SUCCESS;
 }
 
@@ -55,8 +55,10 @@ static lcl_status validate(const char *fn, bool forward, lcl_context *ctx, doubl
     if (st == LCL_SUCCESS)
         st = check_mask(fn, ctx, mask, in->n);
     if (st == LCL_SUCCESS && lcl__tensor_overlap(out, in) == LCL__PARTIAL)
-        st = lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s partially overlaps %s (in place needs the very same "
-                       "elements)", fn, out_name, in_name);
+        st = lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
+                       "%s: %s partially overlaps %s (in place needs the very same "
+                       "elements)",
+                       fn, out_name, in_name);
     if (st == LCL_SUCCESS)
         st = check_disjoint(fn, mask, in_name, in);
     if (st == LCL_SUCCESS)
@@ -186,8 +188,7 @@ static lcl_status run(lcl_context *ctx, bool forward, double alpha, const lcl_te
     return ctx->verify ? verify(ctx, forward, alpha, in, out, mask) : launch(ctx, forward, alpha, in, out, mask);
 }
 
-lcl_status lcl_forward_masked(lcl_context *ctx, double alpha, const lcl_tensor *x, lcl_tensor *y,
-                              lcl_tensor *mask) {
+lcl_status lcl_forward_masked(lcl_context *ctx, double alpha, const lcl_tensor *x, lcl_tensor *y, lcl_tensor *mask) {
     lcl_status st = validate("lcl_forward_masked", true, ctx, alpha, x, y, mask);
     return st != LCL_SUCCESS ? st : run(ctx, true, alpha, x, y, mask);
 }

@@ -509,8 +509,9 @@ static lcl_status zc_piece(lcl_context *ctx, cl_command_queue queue, const struc
                                     (hi - lo) * size, 0, NULL, NULL, &err);
         LCL__CL_CALL(st, err, "clEnqueueMapBuffer");
     }
-    if (st == LCL_SUCCESS && LCL__CL_CALL(st, clEnqueueUnmapMemObject(queue, mem[p->of_out], mapped, 0, NULL, unmapped),
-                                          "clEnqueueUnmapMemObject") == LCL_SUCCESS &&
+    if (st == LCL_SUCCESS &&
+        LCL__CL_CALL(st, clEnqueueUnmapMemObject(queue, mem[p->of_out], mapped, 0, NULL, unmapped),
+                     "clEnqueueUnmapMemObject") == LCL_SUCCESS &&
         LCL__CL_CALL(st, clFlush(queue), "clFlush") != LCL_SUCCESS) {
         /* The caller waits for the pieces that succeeded only: this one's event is ours to drop. */
         clReleaseEvent(*unmapped);

@@ -15,11 +15,11 @@ lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dty
                          lcl_dtype_name(dtype), (int)dtype);
     /* alpha is rounded to the compute type first: it must stay finite there too. */
     if (dtype != LCL_F64 && !isfinite((float)alpha))
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: alpha %g overflows fp32, the compute type of %s", fn,
-                         alpha, lcl_dtype_name(dtype));
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: alpha %g overflows fp32, the compute type of %s", fn, alpha,
+                         lcl_dtype_name(dtype));
     if (!lcl_context_supports(ctx, dtype))
-        return lcl__fail(LCL_ERROR_UNSUPPORTED, "%s: %s needs cl_khr_fp64, which %s lacks", fn,
-                         lcl_dtype_name(dtype), ctx->device_name);
+        return lcl__fail(LCL_ERROR_UNSUPPORTED, "%s: %s needs cl_khr_fp64, which %s lacks", fn, lcl_dtype_name(dtype),
+                         ctx->device_name);
     return LCL_SUCCESS;
 }
 
@@ -33,8 +33,8 @@ static lcl_status check_tensor(const char *fn, const char *name, const lcl_conte
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is %s but the first tensor is %s", fn, name,
                          lcl_dtype_name(t->dtype), lcl_dtype_name(like->dtype));
     if (like && t->n != like->n)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s has %zu elements but the first tensor has %zu", fn,
-                         name, t->n, like->n);
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s has %zu elements but the first tensor has %zu", fn, name,
+                         t->n, like->n);
     return LCL_SUCCESS;
 }
 
@@ -42,8 +42,7 @@ static lcl_status check_no_partial_overlap(const char *fn, const char *out_name,
                                            const char *in_name, const lcl_tensor *in) {
     if (in && lcl__tensor_overlap(out, in) == LCL__PARTIAL)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
-                         "%s: %s partially overlaps %s (in place needs the very same elements)", fn, out_name,
-                         in_name);
+                         "%s: %s partially overlaps %s (in place needs the very same elements)", fn, out_name, in_name);
     return LCL_SUCCESS;
 }
 

@@ -164,8 +164,8 @@ static lcl_status launch_columns(lcl_context *ctx, const struct lcl__prelu *call
 }
 
 /* Each run of LCL__PRELU_FOLD partials of a channel into one, written after the partials. */
-static lcl_status launch_fold(lcl_context *ctx, lcl_dtype dtype, cl_mem partial, size_t channels,
-                              size_t per_channel, size_t groups, size_t folded_off) {
+static lcl_status launch_fold(lcl_context *ctx, lcl_dtype dtype, cl_mem partial, size_t channels, size_t per_channel,
+                              size_t groups, size_t folded_off) {
     struct lcl__launch l;
     lcl_status st = lcl__launch_begin(ctx, dtype, LCL__K_PRELU_FOLD, &l);
     if (st != LCL_SUCCESS)
@@ -243,11 +243,16 @@ static lcl_status read_copy(const lcl_tensor *t, void **out) {
 
 static double element(lcl_dtype dtype, const void *p, size_t i) {
     switch (dtype) {
-    case LCL_F32: return ((const float *)p)[i];
-    case LCL_F64: return ((const double *)p)[i];
-    case LCL_F16: return lcl__half_to_float(((const uint16_t *)p)[i]);
-    case LCL_BF16: return lcl__bf16_to_float(((const uint16_t *)p)[i]);
-    case LCL_MASK: break;
+    case LCL_F32:
+        return ((const float *)p)[i];
+    case LCL_F64:
+        return ((const double *)p)[i];
+    case LCL_F16:
+        return lcl__half_to_float(((const uint16_t *)p)[i]);
+    case LCL_BF16:
+        return lcl__bf16_to_float(((const uint16_t *)p)[i]);
+    case LCL_MASK:
+        break;
     }
     return 0;
 }
@@ -297,8 +302,7 @@ static lcl_status compare(const char *fn, const struct lcl__prelu *call, const v
     return st;
 }
 
-static lcl_status verify(const char *fn, lcl_context *ctx, const struct lcl__prelu *call,
-                         const struct prelu_args *a) {
+static lcl_status verify(const char *fn, lcl_context *ctx, const struct lcl__prelu *call, const struct prelu_args *a) {
     void *alpha = NULL, *x = NULL, *dy = NULL, *out = NULL, *dalpha = NULL, *want = NULL, *want_dalpha = NULL;
     bool backward = call->op == LCL__OP_BACKWARD;
     lcl_status st = read_copy(a->alpha, &alpha);
@@ -314,8 +318,8 @@ static lcl_status verify(const char *fn, lcl_context *ctx, const struct lcl__pre
         st = read_copy(a->dalpha, &dalpha);
     size_t out_bytes = lcl_tensor_bytes(a->out);
     size_t dalpha_bytes = lcl__bytes_for(call->dtype, call->channels);
-    if (st == LCL_SUCCESS && (!(want = malloc(out_bytes ? out_bytes : 1)) ||
-                              !(want_dalpha = malloc(dalpha_bytes ? dalpha_bytes : 1))))
+    if (st == LCL_SUCCESS &&
+        (!(want = malloc(out_bytes ? out_bytes : 1)) || !(want_dalpha = malloc(dalpha_bytes ? dalpha_bytes : 1))))
         st = lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
     if (st == LCL_SUCCESS)
         st = lcl__cpu_prelu(call, alpha, x, dy, want, a->dalpha ? want_dalpha : NULL);

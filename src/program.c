@@ -1,7 +1,7 @@
 /* Kernel programs: sources embedded at build time (or read from $LEAKYCL_KERNEL_DIR), compiled
  * lazily once per context and dtype, and pools of kernel objects so threads never share one. */
-#include "internal.h"
 #include "program.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

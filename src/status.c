@@ -1,20 +1,20 @@
 /* Names of statuses and dtypes: one table each, so a name cannot drift from its value. */
 #include "internal.h"
 
-#define LCL__STATUS_MAP(X)                                                                                   \
-    X(LCL_SUCCESS)                                                                                           \
-    X(LCL_ERROR_INVALID_ARGUMENT)                                                                            \
-    X(LCL_ERROR_UNSUPPORTED)                                                                                 \
-    X(LCL_ERROR_OUT_OF_MEMORY)                                                                               \
-    X(LCL_ERROR_DEVICE_NOT_FOUND)                                                                            \
-    X(LCL_ERROR_BUILD_FAILED)                                                                                \
-    X(LCL_ERROR_OPENCL)                                                                                      \
+#define LCL__STATUS_MAP(X)                                                                                             \
+    X(LCL_SUCCESS)                                                                                                     \
+    X(LCL_ERROR_INVALID_ARGUMENT)                                                                                      \
+    X(LCL_ERROR_UNSUPPORTED)                                                                                           \
+    X(LCL_ERROR_OUT_OF_MEMORY)                                                                                         \
+    X(LCL_ERROR_DEVICE_NOT_FOUND)                                                                                      \
+    X(LCL_ERROR_BUILD_FAILED)                                                                                          \
+    X(LCL_ERROR_OPENCL)                                                                                                \
     X(LCL_ERROR_BLAS)
 
 const char *lcl_status_string(lcl_status status) {
     switch (status) {
-#define LCL__STATUS_CASE(name)                                                                               \
-    case name:                                                                                               \
+#define LCL__STATUS_CASE(name)                                                                                         \
+    case name:                                                                                                         \
         return #name;
         LCL__STATUS_MAP(LCL__STATUS_CASE)
 #undef LCL__STATUS_CASE
@@ -26,7 +26,7 @@ static const struct {
     const char *name;
     size_t size;
 } dtype_table[LCL__DTYPE_COUNT] = {
-    [LCL_F32] = {"f32", 4}, [LCL_F16] = {"f16", 2}, [LCL_BF16] = {"bf16", 2},
+    [LCL_F32] = {"f32", 4}, [LCL_F16] = {"f16", 2},   [LCL_BF16] = {"bf16", 2},
     [LCL_F64] = {"f64", 8}, [LCL_MASK] = {"mask", 4},
 };
 

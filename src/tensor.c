@@ -29,8 +29,8 @@ static void storage_release(struct lcl__storage *s) {
     free(s);
 }
 
-static lcl_status tensor_new(lcl_context *ctx, lcl_dtype dtype, size_t offset, size_t n,
-                             struct lcl__storage *storage, lcl_tensor **out) {
+static lcl_status tensor_new(lcl_context *ctx, lcl_dtype dtype, size_t offset, size_t n, struct lcl__storage *storage,
+                             lcl_tensor **out) {
     lcl_tensor *t = malloc(sizeof *t);
     if (!t)
         return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "out of host memory for a tensor");
@@ -114,7 +114,9 @@ lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, 
                               lcl_tensor **out) {
     if (!ctx || !buffer || !out)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_cl: %s is NULL",
-                         !ctx ? "ctx" : !buffer ? "buffer" : "out");
+                         !ctx      ? "ctx"
+                         : !buffer ? "buffer"
+                                   : "out");
     if (ctx->backend != LCL_BACKEND_OPENCL)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_cl: the context runs on the CPU backend");
     if (!lcl__dtype_valid(dtype))
@@ -223,7 +225,7 @@ lcl_status lcl_tensor_read(const lcl_tensor *t, void *dst) {
         memcpy(dst, lcl__tensor_host_ptr(t), bytes);
         return LCL_SUCCESS;
     }
-    return lcl__cl_check(clEnqueueReadBuffer(t->ctx->queue, t->storage->mem, CL_TRUE, lcl__tensor_byte_offset(t),
-                                             bytes, dst, 0, NULL, NULL),
+    return lcl__cl_check(clEnqueueReadBuffer(t->ctx->queue, t->storage->mem, CL_TRUE, lcl__tensor_byte_offset(t), bytes,
+                                             dst, 0, NULL, NULL),
                          "clEnqueueReadBuffer");
 }

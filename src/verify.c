@@ -48,11 +48,16 @@ size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size
 /* Widens element i of a float array to double, for messages. */
 static double element_value(lcl_dtype dtype, const void *p, size_t i) {
     switch (dtype) {
-    case LCL_F32: return ((const float *)p)[i];
-    case LCL_F64: return ((const double *)p)[i];
-    case LCL_F16: return lcl__half_to_float(((const uint16_t *)p)[i]);
-    case LCL_BF16: return lcl__bf16_to_float(((const uint16_t *)p)[i]);
-    case LCL_MASK: break;
+    case LCL_F32:
+        return ((const float *)p)[i];
+    case LCL_F64:
+        return ((const double *)p)[i];
+    case LCL_F16:
+        return lcl__half_to_float(((const uint16_t *)p)[i]);
+    case LCL_BF16:
+        return lcl__bf16_to_float(((const uint16_t *)p)[i]);
+    case LCL_MASK:
+        break;
     }
     return 0;
 }
@@ -99,8 +104,8 @@ lcl_status lcl__verify_compare(const struct lcl__eltwise *call, const void *sel,
         st = lcl__fail(LCL_ERROR_OPENCL,
                        "LEAKYCL_VERIFY: %s %s, alpha %.17g, n %zu: first mismatch at index %zu (%s): device gave "
                        "%.9g, CPU backend gave %.9g",
-                       call->op == LCL__OP_FORWARD ? "forward" : "backward", lcl_dtype_name(call->dtype),
-                       call->alpha, call->n, i, inputs, element_value(call->dtype, device_out, i),
+                       call->op == LCL__OP_FORWARD ? "forward" : "backward", lcl_dtype_name(call->dtype), call->alpha,
+                       call->n, i, inputs, element_value(call->dtype, device_out, i),
                        element_value(call->dtype, expected, i));
     }
     free(expected);

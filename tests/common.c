@@ -17,11 +17,16 @@ const lcl_dtype test_float_dtypes[TEST_FLOAT_DTYPE_COUNT] = {LCL_F32, LCL_F16, L
 
 const char *dtype_label(lcl_dtype dtype) {
     switch (dtype) {
-    case LCL_F32: return "f32";
-    case LCL_F16: return "f16";
-    case LCL_BF16: return "bf16";
-    case LCL_F64: return "f64";
-    case LCL_MASK: return "mask";
+    case LCL_F32:
+        return "f32";
+    case LCL_F16:
+        return "f16";
+    case LCL_BF16:
+        return "bf16";
+    case LCL_F64:
+        return "f64";
+    case LCL_MASK:
+        return "mask";
     }
     return "?";
 }
@@ -29,9 +34,12 @@ const char *dtype_label(lcl_dtype dtype) {
 size_t elem_size(lcl_dtype dtype) {
     switch (dtype) {
     case LCL_F16:
-    case LCL_BF16: return 2;
-    case LCL_F64: return 8;
-    default: return 4;
+    case LCL_BF16:
+        return 2;
+    case LCL_F64:
+        return 8;
+    default:
+        return 4;
     }
 }
 
@@ -162,10 +170,14 @@ typedef struct layout {
 
 static layout layout_of(lcl_dtype dtype) {
     switch (dtype) {
-    case LCL_F16: return (layout){16, 5, 10};
-    case LCL_BF16: return (layout){16, 8, 7};
-    case LCL_F64: return (layout){64, 11, 52};
-    default: return (layout){32, 8, 23};
+    case LCL_F16:
+        return (layout){16, 5, 10};
+    case LCL_BF16:
+        return (layout){16, 8, 7};
+    case LCL_F64:
+        return (layout){64, 11, 52};
+    default:
+        return (layout){32, 8, 23};
     }
 }
 
@@ -175,17 +187,26 @@ static uint64_t one_bits(layout l) { return ((1ull << (l.exp_bits - 1)) - 1) << 
 
 uint64_t bits_get(lcl_dtype dtype, const void *array, size_t i) {
     switch (elem_size(dtype)) {
-    case 2: return ((const uint16_t *)array)[i];
-    case 8: return ((const uint64_t *)array)[i];
-    default: return ((const uint32_t *)array)[i];
+    case 2:
+        return ((const uint16_t *)array)[i];
+    case 8:
+        return ((const uint64_t *)array)[i];
+    default:
+        return ((const uint32_t *)array)[i];
     }
 }
 
 void bits_set(lcl_dtype dtype, void *array, size_t i, uint64_t bits) {
     switch (elem_size(dtype)) {
-    case 2: ((uint16_t *)array)[i] = (uint16_t)bits; break;
-    case 8: ((uint64_t *)array)[i] = bits; break;
-    default: ((uint32_t *)array)[i] = (uint32_t)bits; break;
+    case 2:
+        ((uint16_t *)array)[i] = (uint16_t)bits;
+        break;
+    case 8:
+        ((uint64_t *)array)[i] = bits;
+        break;
+    default:
+        ((uint32_t *)array)[i] = (uint32_t)bits;
+        break;
     }
 }
 
@@ -201,10 +222,14 @@ int bits_same(lcl_dtype dtype, uint64_t a, uint64_t b) {
 
 uint64_t poison_bits(lcl_dtype dtype) {
     switch (dtype) {
-    case LCL_F16: return 0x7d5a;
-    case LCL_BF16: return 0x7fa5;
-    case LCL_F64: return 0x7ff5a5a5a5a5a5a5ull;
-    default: return 0x7fa5a5a5;
+    case LCL_F16:
+        return 0x7d5a;
+    case LCL_BF16:
+        return 0x7fa5;
+    case LCL_F64:
+        return 0x7ff5a5a5a5a5a5a5ull;
+    default:
+        return 0x7fa5a5a5;
     }
 }
 
@@ -263,18 +288,24 @@ static uint16_t f32_to_bf16(float f) {
 /* The compute-type (fp32) value of a F32/F16/BF16 element. */
 static float to_compute(lcl_dtype dtype, uint64_t bits) {
     switch (dtype) {
-    case LCL_F16: return f16_to_f32((uint16_t)bits);
-    case LCL_BF16: return bf16_to_f32((uint16_t)bits);
-    default: return f32_of_bits((uint32_t)bits);
+    case LCL_F16:
+        return f16_to_f32((uint16_t)bits);
+    case LCL_BF16:
+        return bf16_to_f32((uint16_t)bits);
+    default:
+        return f32_of_bits((uint32_t)bits);
     }
 }
 
 /* An fp32 result rounded once to the storage type. */
 static uint64_t to_storage(lcl_dtype dtype, float v) {
     switch (dtype) {
-    case LCL_F16: return f32_to_f16(v);
-    case LCL_BF16: return f32_to_bf16(v);
-    default: return bits_of_f32(v);
+    case LCL_F16:
+        return f32_to_f16(v);
+    case LCL_BF16:
+        return f32_to_bf16(v);
+    default:
+        return bits_of_f32(v);
     }
 }
 
@@ -282,9 +313,7 @@ double bits_value(lcl_dtype dtype, uint64_t bits) {
     return dtype == LCL_F64 ? f64_of_bits(bits) : (double)to_compute(dtype, bits);
 }
 
-uint64_t bits_of(lcl_dtype dtype, double v) {
-    return dtype == LCL_F64 ? bits_of_f64(v) : to_storage(dtype, (float)v);
-}
+uint64_t bits_of(lcl_dtype dtype, double v) { return dtype == LCL_F64 ? bits_of_f64(v) : to_storage(dtype, (float)v); }
 
 /* ---- fills -------------------------------------------------------------------------------- */
 
@@ -308,15 +337,17 @@ static size_t special_values(lcl_dtype dtype, double alpha, uint64_t *out) {
     uint64_t one = one_bits(l);
     uint64_t smallest_normal = 1ull << l.man_bits;
     const uint64_t magnitudes[] = {
-        0,                              /* zero */
-        inf,                            /* infinity */
+        0,                                /* zero */
+        inf,                              /* infinity */
         inf | (1ull << (l.man_bits - 1)), /* quiet NaN */
-        inf | 1,                        /* signalling NaN */
-        1,                              /* smallest subnormal */
-        smallest_normal - 1,            /* largest subnormal */
-        smallest_normal,                /* smallest normal */
-        inf - 1,                        /* largest finite */
-        one, one - 1, one + 1,          /* 1 and its neighbours */
+        inf | 1,                          /* signalling NaN */
+        1,                                /* smallest subnormal */
+        smallest_normal - 1,              /* largest subnormal */
+        smallest_normal,                  /* smallest normal */
+        inf - 1,                          /* largest finite */
+        one,
+        one - 1,
+        one + 1, /* 1 and its neighbours */
         bits_of(dtype, alpha) & (sign_bit(l) - 1),
         bits_of(dtype, 1.0 / alpha) & (sign_bit(l) - 1),
     };
@@ -338,11 +369,14 @@ static uint64_t random_element(layout l, const uint64_t *specials, size_t specia
     case 0:
     case 1:
     case 2:
-    case 3: return specials[rng_below(rng, special_count)];
+    case 3:
+        return specials[rng_below(rng, special_count)];
     case 4:
-    case 5: return sign | (mantissa ? mantissa : 1);
+    case 5:
+        return sign | (mantissa ? mantissa : 1);
     case 6:
-    case 7: return rng_next(rng) & all;
+    case 7:
+        return rng_next(rng) & all;
     default: {
         /* Exponents near 1's, so products stay in the normal range and show rounding. */
         uint64_t exponent = (one_bits(l) >> l.man_bits) - 8 + rng_below(rng, 16);
@@ -428,8 +462,7 @@ static int not_written(const compare_args *a, size_t i, uint64_t got) {
     return !(a->dy && bits_get(a->dtype, a->dy, i) == poison);
 }
 
-static void describe_first(const compare_args *a, size_t i, size_t bad, const char *label, char *msg,
-                           size_t msg_size) {
+static void describe_first(const compare_args *a, size_t i, size_t bad, const char *label, char *msg, size_t msg_size) {
     char got[64], want[64], inputs[160] = "";
     uint64_t got_bits = bits_get(a->dtype, a->got, i);
     describe(a->dtype, got_bits, got, sizeof got);
@@ -697,4 +730,3 @@ size_t kernels_plant(const char *from, const char *to, size_t limit) {
     setenv("LEAKYCL_KERNEL_DIR", planted_dir, 1);
     return total;
 }
-

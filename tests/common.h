@@ -112,11 +112,10 @@ typedef struct compare_args {
  * the first in msg (the label first). Never asserts, so threads may call it. */
 size_t compare_results(const compare_args *args, const char *label, char *msg, size_t msg_size);
 /* The same, failing the test with that message. */
-void assert_results(const compare_args *args, const char *label_fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void assert_results(const compare_args *args, const char *label_fmt, ...) __attribute__((format(printf, 2, 3)));
 /* got against the reference forward / backward of the inputs. */
-void check_forward(lcl_dtype dtype, double alpha, size_t n, const void *x, const void *got, const char *label_fmt,
-                   ...) __attribute__((format(printf, 6, 7)));
+void check_forward(lcl_dtype dtype, double alpha, size_t n, const void *x, const void *got, const char *label_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 void check_backward(lcl_dtype dtype, double alpha, size_t n, const void *x, const void *dy, const void *got,
                     const char *label_fmt, ...) __attribute__((format(printf, 7, 8)));
 /* Every element of got is the poison: nothing was written. */

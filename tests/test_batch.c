@@ -86,8 +86,7 @@ static void check_arena(const arena *a, int backward, const void *x, const void 
     }
     for (size_t e = 0; e < a->size; ++e)
         if (in_gap(a, e))
-            check_poisoned(a->dtype, 1, (const char *)got + e * size, "%s: arena element %zu, between items", what,
-                           e);
+            check_poisoned(a->dtype, 1, (const char *)got + e * size, "%s: arena element %zu, between items", what, e);
 }
 
 /* Forward and backward of the arena's items on ctx: x, dy and the output each one buffer. */
@@ -239,8 +238,7 @@ Test(batch, in_place) {
         fill_random(a.dtype, dy, a.size, 0.5, &rng);
         lcl_tensor *tx = tensor_with(ctx, a.dtype, a.size, x), *tdy = tensor_with(ctx, a.dtype, a.size, dy);
         lcl_tensor **vx = arena_views(&a, tx), **vdy = arena_views(&a, tdy);
-        OK(lcl_backward_batch(ctx, COUNT, a.alpha, (const lcl_tensor *const *)vx, (const lcl_tensor *const *)vdy,
-                              vdy));
+        OK(lcl_backward_batch(ctx, COUNT, a.alpha, (const lcl_tensor *const *)vx, (const lcl_tensor *const *)vdy, vdy));
         void *got = tensor_fetch(tdy);
         for (size_t i = 0; i < COUNT; ++i) {
             size_t o = a.offset[i] * elem_size(a.dtype);
@@ -338,8 +336,8 @@ Test(batch, equals_per_item_calls) {
             compare_args vs_single = {a.dtype, a.n[i], (char *)x + o, NULL, single, (char *)results[0] + o};
             assert_results(&vs_single, "%s item %zu: batch against lcl_forward on the CPU backend",
                            dtype_label(a.dtype), i);
-            compare_args vs_cpu = {a.dtype, a.n[i], (char *)x + o, NULL, (char *)results[1] + o,
-                                   (char *)results[0] + o};
+            compare_args vs_cpu = {
+                a.dtype, a.n[i], (char *)x + o, NULL, (char *)results[1] + o, (char *)results[0] + o};
             assert_results(&vs_cpu, "%s item %zu: batch against the CPU backend's batch", dtype_label(a.dtype), i);
             free(single);
         }
@@ -525,16 +523,16 @@ static void *batch_thread(void *arg) {
             al[i] = (double)(job->id + i) / 16.0 - 1.0;
         lcl_tensor *tx = NULL, *ty = NULL;
         lcl_tensor *vx[COUNT], *vy[COUNT];
-        if (lcl_tensor_create(job->ctx, LCL_F32, COUNT * n, &tx) || lcl_tensor_create(job->ctx, LCL_F32, COUNT * n, &ty) ||
-            lcl_tensor_write(tx, x)) {
+        if (lcl_tensor_create(job->ctx, LCL_F32, COUNT * n, &tx) ||
+            lcl_tensor_create(job->ctx, LCL_F32, COUNT * n, &ty) || lcl_tensor_write(tx, x)) {
             job->failures++;
             snprintf(job->message, sizeof job->message, "setup: %s", lcl_last_error());
         }
         for (size_t i = 0; i < COUNT && !job->failures; ++i)
             if (lcl_tensor_view(tx, i * n, n, &vx[i]) || lcl_tensor_view(ty, i * n, n, &vy[i]))
                 job->failures++;
-        if (!job->failures && (lcl_forward_batch(job->ctx, COUNT, al, (const lcl_tensor *const *)vx, vy) ||
-                               lcl_tensor_read(ty, got))) {
+        if (!job->failures &&
+            (lcl_forward_batch(job->ctx, COUNT, al, (const lcl_tensor *const *)vx, vy) || lcl_tensor_read(ty, got))) {
             job->failures++;
             snprintf(job->message, sizeof job->message, "batch: %s", lcl_last_error());
         }

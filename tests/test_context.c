@@ -41,7 +41,8 @@ Test(context, cpu_spec) {
     cr_assert(strncmp(lcl_context_device_name(ctx), "CPU backend", 11) == 0, "CPU backend named \"%s\"",
               lcl_context_device_name(ctx));
     cr_assert(lcl_context_cl_queue(ctx) == NULL && lcl_context_cl_context(ctx) == NULL &&
-              lcl_context_cl_device(ctx) == NULL, "the CPU backend has OpenCL objects");
+                  lcl_context_cl_device(ctx) == NULL,
+              "the CPU backend has OpenCL objects");
     context_computes(ctx);
     OK(lcl_finish(ctx));
     lcl_context_release(ctx);
@@ -103,11 +104,16 @@ Test(context, bad_specs) {
         const char *spec;
         lcl_status want;
     } cases[] = {
-        {"", LCL_ERROR_INVALID_ARGUMENT},          {"bogus", LCL_ERROR_INVALID_ARGUMENT},
-        {"opencl:", LCL_ERROR_INVALID_ARGUMENT},   {"opencl:x:0", LCL_ERROR_INVALID_ARGUMENT},
-        {"opencl:0", LCL_ERROR_INVALID_ARGUMENT},  {"opencl:0:", LCL_ERROR_INVALID_ARGUMENT},
-        {"opencl:0:0x", LCL_ERROR_INVALID_ARGUMENT}, {"opencl:-1:0", LCL_ERROR_INVALID_ARGUMENT},
-        {"cpu ", LCL_ERROR_INVALID_ARGUMENT},      {"opencl:99:0", LCL_ERROR_DEVICE_NOT_FOUND},
+        {"", LCL_ERROR_INVALID_ARGUMENT},
+        {"bogus", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:x:0", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:0", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:0:", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:0:0x", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:-1:0", LCL_ERROR_INVALID_ARGUMENT},
+        {"cpu ", LCL_ERROR_INVALID_ARGUMENT},
+        {"opencl:99:0", LCL_ERROR_DEVICE_NOT_FOUND},
         {"opencl:0:99", LCL_ERROR_DEVICE_NOT_FOUND},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
@@ -228,8 +234,14 @@ Test(context, supports) {
 
 Test(context, status_strings) {
     static const char *const names[] = {
-        "LCL_SUCCESS",         "LCL_ERROR_INVALID_ARGUMENT", "LCL_ERROR_UNSUPPORTED", "LCL_ERROR_OUT_OF_MEMORY",
-        "LCL_ERROR_DEVICE_NOT_FOUND", "LCL_ERROR_BUILD_FAILED", "LCL_ERROR_OPENCL", "LCL_ERROR_BLAS",
+        "LCL_SUCCESS",
+        "LCL_ERROR_INVALID_ARGUMENT",
+        "LCL_ERROR_UNSUPPORTED",
+        "LCL_ERROR_OUT_OF_MEMORY",
+        "LCL_ERROR_DEVICE_NOT_FOUND",
+        "LCL_ERROR_BUILD_FAILED",
+        "LCL_ERROR_OPENCL",
+        "LCL_ERROR_BLAS",
     };
     for (int s = LCL_SUCCESS; s <= LCL_ERROR_BLAS; ++s)
         cr_assert_str_eq(lcl_status_string((lcl_status)s), names[s]);

@@ -39,7 +39,11 @@ static float *random_floats(size_t n, test_rng *rng) {
 }
 
 static layer layer_random(dims d, double alpha, int bias, test_rng *rng) {
-    layer l = {d, alpha, random_floats(d.batch * d.in, rng), random_floats(d.out * d.in, rng), NULL,
+    layer l = {d,
+               alpha,
+               random_floats(d.batch * d.in, rng),
+               random_floats(d.out * d.in, rng),
+               NULL,
                random_floats(d.batch * d.out, rng)};
     if (bias)
         l.b = random_floats(d.out, rng);
@@ -137,8 +141,7 @@ static double rel_error(const float *got, const double *want, size_t n) {
     return norm > 0 ? sqrt(diff / norm) : sqrt(diff);
 }
 
-static void assert_close(const char *what, const layer *l, const float *got, const double *want, size_t n,
-                         double tol) {
+static void assert_close(const char *what, const layer *l, const float *got, const double *want, size_t n, double tol) {
     double err = rel_error(got, want, n);
     size_t worst = 0;
     for (size_t i = 1; i < n; ++i)
@@ -147,8 +150,8 @@ static void assert_close(const char *what, const layer *l, const float *got, con
     cr_assert(err <= tol,
               "%s: batch %zu, in %zu, out %zu, alpha %g, %s bias: normwise relative error %.3g > %.3g (worst "
               "element %zu: got %.9g, reference %.17g; seed %llu)",
-              what, l->d.batch, l->d.in, l->d.out, l->alpha, l->b ? "with" : "no", err, tol, worst,
-              (double)got[worst], want[worst], (unsigned long long)test_seed());
+              what, l->d.batch, l->d.in, l->d.out, l->alpha, l->b ? "with" : "no", err, tol, worst, (double)got[worst],
+              want[worst], (unsigned long long)test_seed());
 }
 
 /* ---- running the library -------------------------------------------------------------------- */
@@ -166,7 +169,7 @@ static lcl_tensor *placed(lcl_context *ctx, size_t n, size_t off, const float *d
 static grads run_layer(lcl_context *ctx, const layer *l, size_t off) {
     dims d = l->d;
     enum { X, W, B, DY, Y, DX, DW, DB, COUNT };
-    const size_t n[COUNT] = {d.batch * d.in, d.out * d.in, d.out, d.batch * d.out,
+    const size_t n[COUNT] = {d.batch * d.in,  d.out * d.in,   d.out,        d.batch * d.out,
                              d.batch * d.out, d.batch * d.in, d.out * d.in, d.out};
     const float *data[COUNT] = {l->x, l->w, l->b, l->dy, NULL, NULL, NULL, NULL};
     lcl_tensor *parent[COUNT] = {NULL}, *t[COUNT] = {NULL};
@@ -431,8 +434,8 @@ Test(dense, bad_calls_change_nothing) {
     cr_assert(strstr(lcl_last_error(), "alpha"), "message: \"%s\"", lcl_last_error());
     EXPECT_STATUS(lcl_dense_forward(ctx, B, I, O, 0.1, big_x, w, b, big_y), LCL_ERROR_INVALID_ARGUMENT);
     cr_assert(strstr(lcl_last_error(), "overlaps"), "message: \"%s\"", lcl_last_error());
-    lcl_tensor *all[] = {x, w, b, dy, yin, y, dx, dw, db, short_x, f16_x, f64_y, other_w, long_b,
-                         big, big_x, big_y, x_as_dy, dx_over};
+    lcl_tensor *all[] = {x,     w,     b,       dy,     yin, y,     dx,    dw,      db,     short_x,
+                         f16_x, f64_y, other_w, long_b, big, big_x, big_y, x_as_dy, dx_over};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
         lcl_tensor_release(all[i]);
     lcl_context_release(cpu);

@@ -18,17 +18,17 @@
  * case, so a write anywhere shows. */
 typedef struct fx {
     lcl_context *ctx, *other, *cpu;
-    lcl_tensor *x, *dy, *y, *window;          /* f32, N; window is x[10, 20) */
-    lcl_tensor *short_t, *f16_t, *f64_t;      /* f32 N-1, f16 N, f64 N */
-    lcl_tensor *other_x, *other_y, *cpu_y;    /* f32 N, of other contexts */
-    lcl_tensor *mask_x, *mask_y;              /* LCL_MASK, N */
-    cl_mem mem;                               /* N floats, for wrap_cl */
-    app_cl app;                               /* owns mem on the CPU backend */
+    lcl_tensor *x, *dy, *y, *window;       /* f32, N; window is x[10, 20) */
+    lcl_tensor *short_t, *f16_t, *f64_t;   /* f32 N-1, f16 N, f64 N */
+    lcl_tensor *other_x, *other_y, *cpu_y; /* f32 N, of other contexts */
+    lcl_tensor *mask_x, *mask_y;           /* LCL_MASK, N */
+    cl_mem mem;                            /* N floats, for wrap_cl */
+    app_cl app;                            /* owns mem on the CPU backend */
     float hx[N], hdy[N], hy[N], hbuf[2 * N];
     uint16_t h16[2 * N];
-    lcl_tensor *slopes, *dslopes;             /* f32, 4: PReLU's alpha and dalpha */
-    lcl_tensor *dx16, *dw16, *dy16;           /* views of y, dy and x: a dense layer's 4 x 4 matrices */
-    lcl_tensor *out_t;                        /* out arguments, preset to a sentinel */
+    lcl_tensor *slopes, *dslopes;   /* f32, 4: PReLU's alpha and dalpha */
+    lcl_tensor *dx16, *dw16, *dy16; /* views of y, dy and x: a dense layer's 4 x 4 matrices */
+    lcl_tensor *out_t;              /* out arguments, preset to a sentinel */
     lcl_context *out_ctx;
 } fx;
 
@@ -38,9 +38,9 @@ static lcl_tensor *const TENSOR_SENTINEL = (lcl_tensor *)(uintptr_t)0x5a5a5a50;
 
 /* The tensors a bad call could write (window and the dense views are parts of others). */
 static void tensor_list(const fx *f, lcl_tensor *list[TENSOR_COUNT]) {
-    lcl_tensor *const all[TENSOR_COUNT] = {f->x,       f->dy,      f->y,     f->short_t, f->f16_t,
-                                           f->f64_t,   f->other_x, f->other_y, f->cpu_y, f->mask_x,
-                                           f->mask_y,  f->slopes,  f->dslopes};
+    lcl_tensor *const all[TENSOR_COUNT] = {f->x,      f->dy,      f->y,       f->short_t, f->f16_t,
+                                           f->f64_t,  f->other_x, f->other_y, f->cpu_y,   f->mask_x,
+                                           f->mask_y, f->slopes,  f->dslopes};
     memcpy(list, all, sizeof all);
 }
 
@@ -74,8 +74,8 @@ static void check_everything(fx *f, const char *name) {
         lcl_tensor *t = list[i];
         int mask = lcl_tensor_dtype(t) == LCL_MASK;
         void *got = tensor_fetch(t);
-        check_poisoned(mask ? LCL_F32 : lcl_tensor_dtype(t), mask ? lcl_tensor_bytes(t) / 4 : lcl_tensor_size(t),
-                       got, "%s: tensor %zu", name, i);
+        check_poisoned(mask ? LCL_F32 : lcl_tensor_dtype(t), mask ? lcl_tensor_bytes(t) / 4 : lcl_tensor_size(t), got,
+                       "%s: tensor %zu", name, i);
         free(got);
     }
     check_poisoned(LCL_F32, N, f->hy, "%s: host y", name);
@@ -156,98 +156,97 @@ static void run_cases(const error_case *cases, size_t count) {
 }
 
 /* Each table row X(name, call on f, expected status) becomes a function and an entry. */
-#define DEFINE_CASE(name, expr, want)                                                                  \
-    static lcl_status name(fx *f) {                                                                    \
-        (void)f;                                                                                       \
-        return expr;                                                                                   \
+#define DEFINE_CASE(name, expr, want)                                                                                  \
+    static lcl_status name(fx *f) {                                                                                    \
+        (void)f;                                                                                                       \
+        return expr;                                                                                                   \
     }
 #define CASE_ROW(name, expr, want) {#name, #expr, name, want},
-#define CASE_TEST(table)                                                                               \
-    table(DEFINE_CASE) static const error_case table##_rows[] = {table(CASE_ROW)};                     \
+#define CASE_TEST(table)                                                                                               \
+    table(DEFINE_CASE) static const error_case table##_rows[] = {table(CASE_ROW)};                                     \
     Test(errors, table) { run_cases(table##_rows, sizeof table##_rows / sizeof table##_rows[0]); }
 
 /* ---- NULL arguments ----------------------------------------------------------------------- */
 
-#define null_arguments(X)                                                                                    \
-    X(forward_null_context, lcl_forward(NULL, 0.5, f->x, f->y), INVALID)                                     \
-    X(forward_null_x, lcl_forward(f->ctx, 0.5, NULL, f->y), INVALID)                                         \
-    X(forward_null_y, lcl_forward(f->ctx, 0.5, f->x, NULL), INVALID)                                         \
-    X(backward_null_context, lcl_backward(NULL, 0.5, f->x, f->dy, f->y), INVALID)                            \
-    X(backward_null_x, lcl_backward(f->ctx, 0.5, NULL, f->dy, f->y), INVALID)                                \
-    X(backward_null_dy, lcl_backward(f->ctx, 0.5, f->x, NULL, f->y), INVALID)                                \
-    X(backward_null_dx, lcl_backward(f->ctx, 0.5, f->x, f->dy, NULL), INVALID)                               \
-    X(from_output_null_context, lcl_backward_from_output(NULL, 0.5, f->x, f->dy, f->y), INVALID)             \
-    X(from_output_null_y, lcl_backward_from_output(f->ctx, 0.5, NULL, f->dy, f->y), INVALID)                 \
-    X(from_output_null_dy, lcl_backward_from_output(f->ctx, 0.5, f->x, NULL, f->y), INVALID)                 \
-    X(from_output_null_dx, lcl_backward_from_output(f->ctx, 0.5, f->x, f->dy, NULL), INVALID)                \
-    X(forward_host_null_context, lcl_forward_host(NULL, LCL_F32, N, 0.5, f->hx, f->hy), INVALID)             \
-    X(forward_host_null_x, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, NULL, f->hy), INVALID)                  \
-    X(forward_host_null_y, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hx, NULL), INVALID)                  \
-    X(backward_host_null_context, lcl_backward_host(NULL, LCL_F32, N, 0.5, f->hx, f->hdy, f->hy), INVALID)   \
-    X(backward_host_null_x, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, NULL, f->hdy, f->hy), INVALID)        \
-    X(backward_host_null_dy, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hx, NULL, f->hy), INVALID)        \
-    X(backward_host_null_dx, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hx, f->hdy, NULL), INVALID)       \
-    X(tensor_create_null_context, lcl_tensor_create(NULL, LCL_F32, 4, &f->out_t), INVALID)                   \
-    X(tensor_create_null_out, lcl_tensor_create(f->ctx, LCL_F32, 4, NULL), INVALID)                          \
-    X(view_null_parent, lcl_tensor_view(NULL, 0, 1, &f->out_t), INVALID)                                     \
-    X(view_null_out, lcl_tensor_view(f->x, 0, 1, NULL), INVALID)                                             \
-    X(write_null_tensor, lcl_tensor_write(NULL, f->hx), INVALID)                                             \
-    X(write_null_source, lcl_tensor_write(f->y, NULL), INVALID)                                              \
-    X(read_null_tensor, lcl_tensor_read(NULL, f->hy), INVALID)                                               \
-    X(read_null_destination, lcl_tensor_read(f->x, NULL), INVALID)                                           \
-    X(wrap_null_context, lcl_tensor_wrap_cl(NULL, LCL_F32, f->mem, 0, 1, &f->out_t), INVALID)                \
-    X(wrap_null_buffer, lcl_tensor_wrap_cl(f->ctx, LCL_F32, NULL, 0, 1, &f->out_t), INVALID)                 \
-    X(wrap_null_out, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, 0, 1, NULL), INVALID)                       \
-    X(context_create_null_out, lcl_context_create("cpu", NULL), INVALID)                                     \
-    X(context_wrap_null_queue, lcl_context_wrap_cl(NULL, &f->out_ctx), INVALID)                              \
+#define null_arguments(X)                                                                                              \
+    X(forward_null_context, lcl_forward(NULL, 0.5, f->x, f->y), INVALID)                                               \
+    X(forward_null_x, lcl_forward(f->ctx, 0.5, NULL, f->y), INVALID)                                                   \
+    X(forward_null_y, lcl_forward(f->ctx, 0.5, f->x, NULL), INVALID)                                                   \
+    X(backward_null_context, lcl_backward(NULL, 0.5, f->x, f->dy, f->y), INVALID)                                      \
+    X(backward_null_x, lcl_backward(f->ctx, 0.5, NULL, f->dy, f->y), INVALID)                                          \
+    X(backward_null_dy, lcl_backward(f->ctx, 0.5, f->x, NULL, f->y), INVALID)                                          \
+    X(backward_null_dx, lcl_backward(f->ctx, 0.5, f->x, f->dy, NULL), INVALID)                                         \
+    X(from_output_null_context, lcl_backward_from_output(NULL, 0.5, f->x, f->dy, f->y), INVALID)                       \
+    X(from_output_null_y, lcl_backward_from_output(f->ctx, 0.5, NULL, f->dy, f->y), INVALID)                           \
+    X(from_output_null_dy, lcl_backward_from_output(f->ctx, 0.5, f->x, NULL, f->y), INVALID)                           \
+    X(from_output_null_dx, lcl_backward_from_output(f->ctx, 0.5, f->x, f->dy, NULL), INVALID)                          \
+    X(forward_host_null_context, lcl_forward_host(NULL, LCL_F32, N, 0.5, f->hx, f->hy), INVALID)                       \
+    X(forward_host_null_x, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, NULL, f->hy), INVALID)                            \
+    X(forward_host_null_y, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hx, NULL), INVALID)                            \
+    X(backward_host_null_context, lcl_backward_host(NULL, LCL_F32, N, 0.5, f->hx, f->hdy, f->hy), INVALID)             \
+    X(backward_host_null_x, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, NULL, f->hdy, f->hy), INVALID)                  \
+    X(backward_host_null_dy, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hx, NULL, f->hy), INVALID)                  \
+    X(backward_host_null_dx, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hx, f->hdy, NULL), INVALID)                 \
+    X(tensor_create_null_context, lcl_tensor_create(NULL, LCL_F32, 4, &f->out_t), INVALID)                             \
+    X(tensor_create_null_out, lcl_tensor_create(f->ctx, LCL_F32, 4, NULL), INVALID)                                    \
+    X(view_null_parent, lcl_tensor_view(NULL, 0, 1, &f->out_t), INVALID)                                               \
+    X(view_null_out, lcl_tensor_view(f->x, 0, 1, NULL), INVALID)                                                       \
+    X(write_null_tensor, lcl_tensor_write(NULL, f->hx), INVALID)                                                       \
+    X(write_null_source, lcl_tensor_write(f->y, NULL), INVALID)                                                        \
+    X(read_null_tensor, lcl_tensor_read(NULL, f->hy), INVALID)                                                         \
+    X(read_null_destination, lcl_tensor_read(f->x, NULL), INVALID)                                                     \
+    X(wrap_null_context, lcl_tensor_wrap_cl(NULL, LCL_F32, f->mem, 0, 1, &f->out_t), INVALID)                          \
+    X(wrap_null_buffer, lcl_tensor_wrap_cl(f->ctx, LCL_F32, NULL, 0, 1, &f->out_t), INVALID)                           \
+    X(wrap_null_out, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, 0, 1, NULL), INVALID)                                 \
+    X(context_create_null_out, lcl_context_create("cpu", NULL), INVALID)                                               \
+    X(context_wrap_null_queue, lcl_context_wrap_cl(NULL, &f->out_ctx), INVALID)                                        \
     X(finish_null, lcl_finish(NULL), INVALID)
 CASE_TEST(null_arguments)
 
 /* ---- tensors that do not match ------------------------------------------------------------ */
 
-#define mismatched_tensors(X)                                                                                \
-    X(forward_short_output, lcl_forward(f->ctx, 0.5, f->x, f->short_t), INVALID)                             \
-    X(forward_short_input, lcl_forward(f->ctx, 0.5, f->short_t, f->y), INVALID)                              \
-    X(backward_short_x, lcl_backward(f->ctx, 0.5, f->short_t, f->dy, f->y), INVALID)                         \
-    X(backward_short_dy, lcl_backward(f->ctx, 0.5, f->x, f->short_t, f->y), INVALID)                         \
-    X(backward_short_dx, lcl_backward(f->ctx, 0.5, f->x, f->dy, f->short_t), INVALID)                        \
-    X(from_output_short_dy, lcl_backward_from_output(f->ctx, 0.5, f->x, f->short_t, f->y), INVALID)          \
-    X(forward_f16_output, lcl_forward(f->ctx, 0.5, f->x, f->f16_t), INVALID)                                 \
-    X(forward_f16_input, lcl_forward(f->ctx, 0.5, f->f16_t, f->y), INVALID)                                  \
-    X(backward_f16_x, lcl_backward(f->ctx, 0.5, f->f16_t, f->dy, f->y), INVALID)                             \
-    X(backward_f16_dy, lcl_backward(f->ctx, 0.5, f->x, f->f16_t, f->y), INVALID)                             \
-    X(backward_f64_dx, lcl_backward(f->ctx, 0.5, f->x, f->dy, f->f64_t), INVALID)                            \
-    X(from_output_f64_y, lcl_backward_from_output(f->ctx, 0.5, f->f64_t, f->dy, f->y), INVALID)              \
-    X(forward_output_of_other_context, lcl_forward(f->ctx, 0.5, f->x, f->other_y), INVALID)                  \
-    X(forward_input_of_other_context, lcl_forward(f->ctx, 0.5, f->other_x, f->y), INVALID)                   \
-    X(forward_tensors_of_other_context, lcl_forward(f->ctx, 0.5, f->other_x, f->other_y), INVALID)           \
-    X(forward_output_of_cpu_context, lcl_forward(f->ctx, 0.5, f->x, f->cpu_y), INVALID)                      \
-    X(backward_dy_of_other_context, lcl_backward(f->ctx, 0.5, f->x, f->other_x, f->y), INVALID)              \
-    X(backward_dx_of_other_context, lcl_backward(f->ctx, 0.5, f->x, f->dy, f->other_y), INVALID)            \
+#define mismatched_tensors(X)                                                                                          \
+    X(forward_short_output, lcl_forward(f->ctx, 0.5, f->x, f->short_t), INVALID)                                       \
+    X(forward_short_input, lcl_forward(f->ctx, 0.5, f->short_t, f->y), INVALID)                                        \
+    X(backward_short_x, lcl_backward(f->ctx, 0.5, f->short_t, f->dy, f->y), INVALID)                                   \
+    X(backward_short_dy, lcl_backward(f->ctx, 0.5, f->x, f->short_t, f->y), INVALID)                                   \
+    X(backward_short_dx, lcl_backward(f->ctx, 0.5, f->x, f->dy, f->short_t), INVALID)                                  \
+    X(from_output_short_dy, lcl_backward_from_output(f->ctx, 0.5, f->x, f->short_t, f->y), INVALID)                    \
+    X(forward_f16_output, lcl_forward(f->ctx, 0.5, f->x, f->f16_t), INVALID)                                           \
+    X(forward_f16_input, lcl_forward(f->ctx, 0.5, f->f16_t, f->y), INVALID)                                            \
+    X(backward_f16_x, lcl_backward(f->ctx, 0.5, f->f16_t, f->dy, f->y), INVALID)                                       \
+    X(backward_f16_dy, lcl_backward(f->ctx, 0.5, f->x, f->f16_t, f->y), INVALID)                                       \
+    X(backward_f64_dx, lcl_backward(f->ctx, 0.5, f->x, f->dy, f->f64_t), INVALID)                                      \
+    X(from_output_f64_y, lcl_backward_from_output(f->ctx, 0.5, f->f64_t, f->dy, f->y), INVALID)                        \
+    X(forward_output_of_other_context, lcl_forward(f->ctx, 0.5, f->x, f->other_y), INVALID)                            \
+    X(forward_input_of_other_context, lcl_forward(f->ctx, 0.5, f->other_x, f->y), INVALID)                             \
+    X(forward_tensors_of_other_context, lcl_forward(f->ctx, 0.5, f->other_x, f->other_y), INVALID)                     \
+    X(forward_output_of_cpu_context, lcl_forward(f->ctx, 0.5, f->x, f->cpu_y), INVALID)                                \
+    X(backward_dy_of_other_context, lcl_backward(f->ctx, 0.5, f->x, f->other_x, f->y), INVALID)                        \
+    X(backward_dx_of_other_context, lcl_backward(f->ctx, 0.5, f->x, f->dy, f->other_y), INVALID)                       \
     X(from_output_dx_of_cpu_context, lcl_backward_from_output(f->ctx, 0.5, f->x, f->dy, f->cpu_y), INVALID)
 CASE_TEST(mismatched_tensors)
 
 /* ---- alpha -------------------------------------------------------------------------------- */
 
-#define bad_alpha(X)                                                                                         \
-    X(forward_alpha_nan, lcl_forward(f->ctx, NAN, f->x, f->y), INVALID)                                      \
-    X(forward_alpha_negative_nan, lcl_forward(f->ctx, -NAN, f->x, f->y), INVALID)                            \
-    X(forward_alpha_inf, lcl_forward(f->ctx, INFINITY, f->x, f->y), INVALID)                                 \
-    X(forward_alpha_minus_inf, lcl_forward(f->ctx, -INFINITY, f->x, f->y), INVALID)                          \
-    X(backward_alpha_nan, lcl_backward(f->ctx, NAN, f->x, f->dy, f->y), INVALID)                             \
-    X(backward_alpha_inf, lcl_backward(f->ctx, INFINITY, f->x, f->dy, f->y), INVALID)                        \
-    X(backward_alpha_minus_inf, lcl_backward(f->ctx, -INFINITY, f->x, f->dy, f->y), INVALID)                 \
-    X(from_output_alpha_nan, lcl_backward_from_output(f->ctx, NAN, f->x, f->dy, f->y), INVALID)              \
-    X(from_output_alpha_inf, lcl_backward_from_output(f->ctx, INFINITY, f->x, f->dy, f->y), INVALID)         \
-    X(from_output_alpha_minus_inf, lcl_backward_from_output(f->ctx, -INFINITY, f->x, f->dy, f->y), INVALID)  \
-    X(from_output_alpha_negative, lcl_backward_from_output(f->ctx, -0.01, f->x, f->dy, f->y), INVALID)       \
-    X(forward_host_alpha_nan, lcl_forward_host(f->ctx, LCL_F32, N, NAN, f->hx, f->hy), INVALID)              \
-    X(forward_host_alpha_inf, lcl_forward_host(f->ctx, LCL_F32, N, INFINITY, f->hx, f->hy), INVALID)         \
-    X(backward_host_alpha_minus_inf, lcl_backward_host(f->ctx, LCL_F32, N, -INFINITY, f->hx, f->hdy, f->hy), \
-      INVALID)                                                                                               \
-    X(backward_host_alpha_nan, lcl_backward_host(f->ctx, LCL_F32, N, NAN, f->hx, f->hdy, f->hy), INVALID)      \
-    X(forward_alpha_beyond_fp32, lcl_forward(f->ctx, 1e39, f->x, f->y), INVALID)                             \
-    X(backward_alpha_beyond_fp32, lcl_backward(f->ctx, -1e39, f->x, f->dy, f->y), INVALID)                   \
+#define bad_alpha(X)                                                                                                   \
+    X(forward_alpha_nan, lcl_forward(f->ctx, NAN, f->x, f->y), INVALID)                                                \
+    X(forward_alpha_negative_nan, lcl_forward(f->ctx, -NAN, f->x, f->y), INVALID)                                      \
+    X(forward_alpha_inf, lcl_forward(f->ctx, INFINITY, f->x, f->y), INVALID)                                           \
+    X(forward_alpha_minus_inf, lcl_forward(f->ctx, -INFINITY, f->x, f->y), INVALID)                                    \
+    X(backward_alpha_nan, lcl_backward(f->ctx, NAN, f->x, f->dy, f->y), INVALID)                                       \
+    X(backward_alpha_inf, lcl_backward(f->ctx, INFINITY, f->x, f->dy, f->y), INVALID)                                  \
+    X(backward_alpha_minus_inf, lcl_backward(f->ctx, -INFINITY, f->x, f->dy, f->y), INVALID)                           \
+    X(from_output_alpha_nan, lcl_backward_from_output(f->ctx, NAN, f->x, f->dy, f->y), INVALID)                        \
+    X(from_output_alpha_inf, lcl_backward_from_output(f->ctx, INFINITY, f->x, f->dy, f->y), INVALID)                   \
+    X(from_output_alpha_minus_inf, lcl_backward_from_output(f->ctx, -INFINITY, f->x, f->dy, f->y), INVALID)            \
+    X(from_output_alpha_negative, lcl_backward_from_output(f->ctx, -0.01, f->x, f->dy, f->y), INVALID)                 \
+    X(forward_host_alpha_nan, lcl_forward_host(f->ctx, LCL_F32, N, NAN, f->hx, f->hy), INVALID)                        \
+    X(forward_host_alpha_inf, lcl_forward_host(f->ctx, LCL_F32, N, INFINITY, f->hx, f->hy), INVALID)                   \
+    X(backward_host_alpha_minus_inf, lcl_backward_host(f->ctx, LCL_F32, N, -INFINITY, f->hx, f->hdy, f->hy), INVALID)  \
+    X(backward_host_alpha_nan, lcl_backward_host(f->ctx, LCL_F32, N, NAN, f->hx, f->hdy, f->hy), INVALID)              \
+    X(forward_alpha_beyond_fp32, lcl_forward(f->ctx, 1e39, f->x, f->y), INVALID)                                       \
+    X(backward_alpha_beyond_fp32, lcl_backward(f->ctx, -1e39, f->x, f->dy, f->y), INVALID)                             \
     X(forward_host_alpha_beyond_fp32, lcl_forward_host(f->ctx, LCL_F16, N, 1e39, f->hx, f->hy), INVALID)
 CASE_TEST(bad_alpha)
 
@@ -255,53 +254,51 @@ CASE_TEST(bad_alpha)
 
 #define BAD_DTYPE ((lcl_dtype)99)
 
-#define bad_dtypes(X)                                                                                        \
-    X(forward_mask, lcl_forward(f->ctx, 0.5, f->mask_x, f->mask_y), INVALID)                                 \
-    X(forward_mask_output, lcl_forward(f->ctx, 0.5, f->x, f->mask_y), INVALID)                               \
-    X(backward_mask, lcl_backward(f->ctx, 0.5, f->mask_x, f->mask_x, f->mask_y), INVALID)                    \
-    X(from_output_mask, lcl_backward_from_output(f->ctx, 0.5, f->mask_x, f->mask_x, f->mask_y), INVALID)     \
-    X(tensor_create_dtype_99, lcl_tensor_create(f->ctx, BAD_DTYPE, 4, &f->out_t), INVALID)                   \
-    X(tensor_create_dtype_minus_1, lcl_tensor_create(f->ctx, (lcl_dtype)-1, 4, &f->out_t), INVALID)          \
-    X(forward_host_dtype_99, lcl_forward_host(f->ctx, BAD_DTYPE, N, 0.5, f->hx, f->hy), INVALID)             \
-    X(backward_host_dtype_99, lcl_backward_host(f->ctx, BAD_DTYPE, N, 0.5, f->hx, f->hdy, f->hy), INVALID)   \
-    X(forward_host_mask, lcl_forward_host(f->ctx, LCL_MASK, N, 0.5, f->hx, f->hy), INVALID)                  \
-    X(backward_host_mask, lcl_backward_host(f->ctx, LCL_MASK, N, 0.5, f->hx, f->hdy, f->hy), INVALID)        \
+#define bad_dtypes(X)                                                                                                  \
+    X(forward_mask, lcl_forward(f->ctx, 0.5, f->mask_x, f->mask_y), INVALID)                                           \
+    X(forward_mask_output, lcl_forward(f->ctx, 0.5, f->x, f->mask_y), INVALID)                                         \
+    X(backward_mask, lcl_backward(f->ctx, 0.5, f->mask_x, f->mask_x, f->mask_y), INVALID)                              \
+    X(from_output_mask, lcl_backward_from_output(f->ctx, 0.5, f->mask_x, f->mask_x, f->mask_y), INVALID)               \
+    X(tensor_create_dtype_99, lcl_tensor_create(f->ctx, BAD_DTYPE, 4, &f->out_t), INVALID)                             \
+    X(tensor_create_dtype_minus_1, lcl_tensor_create(f->ctx, (lcl_dtype)-1, 4, &f->out_t), INVALID)                    \
+    X(forward_host_dtype_99, lcl_forward_host(f->ctx, BAD_DTYPE, N, 0.5, f->hx, f->hy), INVALID)                       \
+    X(backward_host_dtype_99, lcl_backward_host(f->ctx, BAD_DTYPE, N, 0.5, f->hx, f->hdy, f->hy), INVALID)             \
+    X(forward_host_mask, lcl_forward_host(f->ctx, LCL_MASK, N, 0.5, f->hx, f->hy), INVALID)                            \
+    X(backward_host_mask, lcl_backward_host(f->ctx, LCL_MASK, N, 0.5, f->hx, f->hdy, f->hy), INVALID)                  \
     X(wrap_dtype_99, lcl_tensor_wrap_cl(f->ctx, BAD_DTYPE, f->mem, 0, 1, &f->out_t), INVALID)
 CASE_TEST(bad_dtypes)
 
 /* ---- sizes and ranges --------------------------------------------------------------------- */
 
-#define bad_ranges(X)                                                                                        \
-    X(view_past_end, lcl_tensor_view(f->x, 60, 5, &f->out_t), INVALID)                                       \
-    X(view_offset_past_end, lcl_tensor_view(f->x, N + 1, 0, &f->out_t), INVALID)                             \
-    X(view_one_past_end, lcl_tensor_view(f->x, N, 1, &f->out_t), INVALID)                                    \
-    X(view_offset_overflow, lcl_tensor_view(f->x, SIZE_MAX, 2, &f->out_t), INVALID)                          \
-    X(view_size_overflow, lcl_tensor_view(f->x, 2, SIZE_MAX, &f->out_t), INVALID)                            \
-    X(view_both_max, lcl_tensor_view(f->x, SIZE_MAX, SIZE_MAX, &f->out_t), INVALID)                          \
-    X(view_of_view_past_its_end, lcl_tensor_view(f->window, 5, 6, &f->out_t), INVALID)                       \
-    X(create_f32_bytes_overflow, lcl_tensor_create(f->ctx, LCL_F32, SIZE_MAX / 2, &f->out_t), INVALID)       \
-    X(create_f64_bytes_overflow, lcl_tensor_create(f->ctx, LCL_F64, SIZE_MAX / 8 + 1, &f->out_t), INVALID)   \
-    X(create_f16_bytes_overflow, lcl_tensor_create(f->ctx, LCL_F16, SIZE_MAX / 2 + 1, &f->out_t), INVALID)   \
-    X(create_f16_too_big, lcl_tensor_create(f->ctx, LCL_F16, SIZE_MAX / 2, &f->out_t), LCL_ERROR_OUT_OF_MEMORY) \
-    X(create_f32_too_big, lcl_tensor_create(f->ctx, LCL_F32, SIZE_MAX / 8, &f->out_t), LCL_ERROR_OUT_OF_MEMORY) \
-    X(forward_host_bytes_overflow, lcl_forward_host(f->ctx, LCL_F32, SIZE_MAX / 2, 0.5, f->hx, f->hy), INVALID) \
-    X(wrap_past_end, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, 60, 5, &f->out_t), INVALID)                 \
-    X(wrap_offset_overflow, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, SIZE_MAX, 2, &f->out_t), INVALID)    \
-    X(wrap_size_overflow, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, 2, SIZE_MAX, &f->out_t), INVALID)      \
+#define bad_ranges(X)                                                                                                  \
+    X(view_past_end, lcl_tensor_view(f->x, 60, 5, &f->out_t), INVALID)                                                 \
+    X(view_offset_past_end, lcl_tensor_view(f->x, N + 1, 0, &f->out_t), INVALID)                                       \
+    X(view_one_past_end, lcl_tensor_view(f->x, N, 1, &f->out_t), INVALID)                                              \
+    X(view_offset_overflow, lcl_tensor_view(f->x, SIZE_MAX, 2, &f->out_t), INVALID)                                    \
+    X(view_size_overflow, lcl_tensor_view(f->x, 2, SIZE_MAX, &f->out_t), INVALID)                                      \
+    X(view_both_max, lcl_tensor_view(f->x, SIZE_MAX, SIZE_MAX, &f->out_t), INVALID)                                    \
+    X(view_of_view_past_its_end, lcl_tensor_view(f->window, 5, 6, &f->out_t), INVALID)                                 \
+    X(create_f32_bytes_overflow, lcl_tensor_create(f->ctx, LCL_F32, SIZE_MAX / 2, &f->out_t), INVALID)                 \
+    X(create_f64_bytes_overflow, lcl_tensor_create(f->ctx, LCL_F64, SIZE_MAX / 8 + 1, &f->out_t), INVALID)             \
+    X(create_f16_bytes_overflow, lcl_tensor_create(f->ctx, LCL_F16, SIZE_MAX / 2 + 1, &f->out_t), INVALID)             \
+    X(create_f16_too_big, lcl_tensor_create(f->ctx, LCL_F16, SIZE_MAX / 2, &f->out_t), LCL_ERROR_OUT_OF_MEMORY)        \
+    X(create_f32_too_big, lcl_tensor_create(f->ctx, LCL_F32, SIZE_MAX / 8, &f->out_t), LCL_ERROR_OUT_OF_MEMORY)        \
+    X(forward_host_bytes_overflow, lcl_forward_host(f->ctx, LCL_F32, SIZE_MAX / 2, 0.5, f->hx, f->hy), INVALID)        \
+    X(wrap_past_end, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, 60, 5, &f->out_t), INVALID)                           \
+    X(wrap_offset_overflow, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, SIZE_MAX, 2, &f->out_t), INVALID)              \
+    X(wrap_size_overflow, lcl_tensor_wrap_cl(f->ctx, LCL_F32, f->mem, 2, SIZE_MAX, &f->out_t), INVALID)                \
     X(wrap_mask_offset, lcl_tensor_wrap_cl(f->ctx, LCL_MASK, f->mem, 16, 32, &f->out_t), INVALID)
 CASE_TEST(bad_ranges)
 
 /* ---- host arrays that overlap ------------------------------------------------------------- */
 
-#define host_overlaps(X)                                                                                     \
-    X(forward_y_inside_x, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf, f->hbuf + 8), INVALID)          \
-    X(forward_x_inside_y, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf + 8, f->hbuf), INVALID)          \
-    X(forward_by_one_element, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf, f->hbuf + N - 1), INVALID)  \
-    X(forward_f16_by_one, lcl_forward_host(f->ctx, LCL_F16, N, 0.5, f->h16, f->h16 + 1), INVALID)           \
-    X(backward_dx_overlaps_dy, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hx, f->hbuf, f->hbuf + 1),      \
-      INVALID)                                                                                               \
-    X(backward_dx_overlaps_x, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf, f->hdy, f->hbuf + N - 1),  \
-      INVALID)
+#define host_overlaps(X)                                                                                               \
+    X(forward_y_inside_x, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf, f->hbuf + 8), INVALID)                    \
+    X(forward_x_inside_y, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf + 8, f->hbuf), INVALID)                    \
+    X(forward_by_one_element, lcl_forward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf, f->hbuf + N - 1), INVALID)            \
+    X(forward_f16_by_one, lcl_forward_host(f->ctx, LCL_F16, N, 0.5, f->h16, f->h16 + 1), INVALID)                      \
+    X(backward_dx_overlaps_dy, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hx, f->hbuf, f->hbuf + 1), INVALID)       \
+    X(backward_dx_overlaps_x, lcl_backward_host(f->ctx, LCL_F32, N, 0.5, f->hbuf, f->hdy, f->hbuf + N - 1), INVALID)
 CASE_TEST(host_overlaps)
 
 /* ---- batches ------------------------------------------------------------------------------ */
@@ -322,92 +319,91 @@ static lcl_status backward2(fx *f, const lcl_tensor *dy1, lcl_tensor *dx1) {
     return lcl_backward_batch(f->ctx, 2, alpha, x, dy, dx);
 }
 
-#define bad_batches(X)                                                                                       \
-    X(batch_null_context, lcl_forward_batch(NULL, 0, NULL, NULL, NULL), INVALID)                             \
-    X(batch_null_arrays, lcl_forward_batch(f->ctx, 2, NULL, NULL, NULL), INVALID)                            \
-    X(batch_null_item, forward2(f, 0.5, NULL, f->y, f->short_t), INVALID)                                    \
-    X(batch_item_alpha_nan, forward2(f, NAN, f->dy, f->y, f->f64_t), INVALID)                                \
-    X(batch_item_size_mismatch, forward2(f, 0.5, f->dy, f->y, f->short_t), INVALID)                          \
-    X(batch_item_dtype_mismatch, forward2(f, 0.5, f->dy, f->y, f->f16_t), INVALID)                           \
-    X(batch_item_of_other_context, forward2(f, 0.5, f->dy, f->y, f->other_y), INVALID)                       \
-    X(batch_item_mask, forward2(f, 0.5, f->mask_x, f->y, f->mask_y), INVALID)                                \
-    X(batch_outputs_overlap, forward2(f, 0.5, f->dy, f->y, f->y), INVALID)                                   \
-    X(batch_output_overlaps_other_input, forward2(f, 0.5, f->dy, f->dy, f->y), INVALID)                      \
-    X(batch_item_partial_overlap, forward2(f, 0.5, f->x, f->y, f->window), INVALID)                          \
-    X(backward_batch_null_dy_array, lcl_backward_batch(f->ctx, 1, (const double *)f->hx, NULL, NULL, NULL), INVALID) \
-    X(backward_batch_null_dy_item, backward2(f, NULL, f->short_t), INVALID)                                  \
+#define bad_batches(X)                                                                                                 \
+    X(batch_null_context, lcl_forward_batch(NULL, 0, NULL, NULL, NULL), INVALID)                                       \
+    X(batch_null_arrays, lcl_forward_batch(f->ctx, 2, NULL, NULL, NULL), INVALID)                                      \
+    X(batch_null_item, forward2(f, 0.5, NULL, f->y, f->short_t), INVALID)                                              \
+    X(batch_item_alpha_nan, forward2(f, NAN, f->dy, f->y, f->f64_t), INVALID)                                          \
+    X(batch_item_size_mismatch, forward2(f, 0.5, f->dy, f->y, f->short_t), INVALID)                                    \
+    X(batch_item_dtype_mismatch, forward2(f, 0.5, f->dy, f->y, f->f16_t), INVALID)                                     \
+    X(batch_item_of_other_context, forward2(f, 0.5, f->dy, f->y, f->other_y), INVALID)                                 \
+    X(batch_item_mask, forward2(f, 0.5, f->mask_x, f->y, f->mask_y), INVALID)                                          \
+    X(batch_outputs_overlap, forward2(f, 0.5, f->dy, f->y, f->y), INVALID)                                             \
+    X(batch_output_overlaps_other_input, forward2(f, 0.5, f->dy, f->dy, f->y), INVALID)                                \
+    X(batch_item_partial_overlap, forward2(f, 0.5, f->x, f->y, f->window), INVALID)                                    \
+    X(backward_batch_null_dy_array, lcl_backward_batch(f->ctx, 1, (const double *)f->hx, NULL, NULL, NULL), INVALID)   \
+    X(backward_batch_null_dy_item, backward2(f, NULL, f->short_t), INVALID)                                            \
     X(backward_batch_dx_overlaps_dy, backward2(f, f->x, f->window), INVALID)
 CASE_TEST(bad_batches)
 
 /* ---- PReLU -------------------------------------------------------------------------------- */
 
-#define bad_prelu(X)                                                                                         \
-    X(prelu_null_context, lcl_prelu_forward(NULL, 4, 2, f->slopes, f->x, f->y), INVALID)                     \
-    X(prelu_null_alpha, lcl_prelu_forward(f->ctx, 4, 2, NULL, f->x, f->y), INVALID)                          \
-    X(prelu_null_x, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, NULL, f->y), INVALID)                         \
-    X(prelu_zero_channels, lcl_prelu_forward(f->ctx, 0, 2, f->slopes, f->x, f->y), INVALID)                  \
-    X(prelu_zero_inner, lcl_prelu_forward(f->ctx, 4, 0, f->slopes, f->x, f->y), INVALID)                     \
-    X(prelu_n_not_a_multiple, lcl_prelu_forward(f->ctx, 4, 3, f->slopes, f->x, f->y), INVALID)              \
-    X(prelu_shape_overflow, lcl_prelu_forward(f->ctx, 4, SIZE_MAX / 2, f->slopes, f->x, f->y), INVALID)     \
-    X(prelu_alpha_wrong_size, lcl_prelu_forward(f->ctx, 8, 2, f->slopes, f->x, f->y), INVALID)              \
-    X(prelu_alpha_dtype_mismatch, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->f16_t, f->y), INVALID)      \
-    X(prelu_y_size_mismatch, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->x, f->short_t), INVALID)         \
-    X(prelu_y_of_other_context, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->x, f->other_y), INVALID)      \
-    X(prelu_y_partially_overlaps_x, lcl_prelu_backward(f->ctx, 1, 10, f->window, f->window, f->dy, f->y, NULL), \
-      INVALID)                                                                                               \
-    X(prelu_mask_dtype, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->mask_x, f->mask_y), INVALID)           \
-    X(prelu_backward_null_dy, lcl_prelu_backward(f->ctx, 4, 2, f->slopes, f->x, NULL, f->y, NULL), INVALID)  \
-    X(prelu_backward_dalpha_wrong_size, lcl_prelu_backward(f->ctx, 4, 2, f->slopes, f->x, f->dy, f->y, f->y), \
-      INVALID)                                                                                               \
-    X(prelu_backward_dx_overlaps_alpha, lcl_prelu_backward(f->ctx, 64, 1, f->y, f->x, f->dy, f->y, NULL), INVALID) \
+#define bad_prelu(X)                                                                                                   \
+    X(prelu_null_context, lcl_prelu_forward(NULL, 4, 2, f->slopes, f->x, f->y), INVALID)                               \
+    X(prelu_null_alpha, lcl_prelu_forward(f->ctx, 4, 2, NULL, f->x, f->y), INVALID)                                    \
+    X(prelu_null_x, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, NULL, f->y), INVALID)                                   \
+    X(prelu_zero_channels, lcl_prelu_forward(f->ctx, 0, 2, f->slopes, f->x, f->y), INVALID)                            \
+    X(prelu_zero_inner, lcl_prelu_forward(f->ctx, 4, 0, f->slopes, f->x, f->y), INVALID)                               \
+    X(prelu_n_not_a_multiple, lcl_prelu_forward(f->ctx, 4, 3, f->slopes, f->x, f->y), INVALID)                         \
+    X(prelu_shape_overflow, lcl_prelu_forward(f->ctx, 4, SIZE_MAX / 2, f->slopes, f->x, f->y), INVALID)                \
+    X(prelu_alpha_wrong_size, lcl_prelu_forward(f->ctx, 8, 2, f->slopes, f->x, f->y), INVALID)                         \
+    X(prelu_alpha_dtype_mismatch, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->f16_t, f->y), INVALID)                 \
+    X(prelu_y_size_mismatch, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->x, f->short_t), INVALID)                    \
+    X(prelu_y_of_other_context, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->x, f->other_y), INVALID)                 \
+    X(prelu_y_partially_overlaps_x, lcl_prelu_backward(f->ctx, 1, 10, f->window, f->window, f->dy, f->y, NULL),        \
+      INVALID)                                                                                                         \
+    X(prelu_mask_dtype, lcl_prelu_forward(f->ctx, 4, 2, f->slopes, f->mask_x, f->mask_y), INVALID)                     \
+    X(prelu_backward_null_dy, lcl_prelu_backward(f->ctx, 4, 2, f->slopes, f->x, NULL, f->y, NULL), INVALID)            \
+    X(prelu_backward_dalpha_wrong_size, lcl_prelu_backward(f->ctx, 4, 2, f->slopes, f->x, f->dy, f->y, f->y), INVALID) \
+    X(prelu_backward_dx_overlaps_alpha, lcl_prelu_backward(f->ctx, 64, 1, f->y, f->x, f->dy, f->y, NULL), INVALID)     \
     X(prelu_backward_dalpha_is_dx, lcl_prelu_backward(f->ctx, 64, 1, f->x, f->x, f->dy, f->y, f->y), INVALID)
 CASE_TEST(bad_prelu)
 
 /* ---- the sign mask ------------------------------------------------------------------------ */
 
-#define bad_masks(X)                                                                                         \
-    X(masked_null_context, lcl_forward_masked(NULL, 0.5, f->x, f->y, f->mask_y), INVALID)                    \
-    X(masked_null_mask, lcl_forward_masked(f->ctx, 0.5, f->x, f->y, NULL), INVALID)                          \
-    X(masked_mask_not_a_mask, lcl_forward_masked(f->ctx, 0.5, f->x, f->y, f->dy), INVALID)                   \
-    X(masked_mask_wrong_size, lcl_forward_masked(f->ctx, 0.5, f->short_t, f->short_t, f->mask_y), INVALID)  \
-    X(masked_alpha_nan, lcl_forward_masked(f->ctx, NAN, f->x, f->y, f->mask_y), INVALID)                     \
-    X(masked_y_dtype_mismatch, lcl_forward_masked(f->ctx, 0.5, f->x, f->f16_t, f->mask_y), INVALID)         \
-    X(masked_float_tensors_are_masks, lcl_forward_masked(f->ctx, 0.5, f->mask_x, f->mask_x, f->mask_y), INVALID) \
-    X(masked_y_partially_overlaps_x, lcl_forward_masked(f->ctx, 0.5, f->window, f->x, f->mask_y), INVALID)  \
-    X(masked_mask_of_other_context, lcl_forward_masked(f->ctx, 0.5, f->x, f->y, f->other_y), INVALID)       \
-    X(backward_masked_null_dy, lcl_backward_masked(f->ctx, 0.5, f->mask_x, NULL, f->y), INVALID)             \
-    X(backward_masked_alpha_inf, lcl_backward_masked(f->ctx, INFINITY, f->mask_x, f->dy, f->y), INVALID)     \
+#define bad_masks(X)                                                                                                   \
+    X(masked_null_context, lcl_forward_masked(NULL, 0.5, f->x, f->y, f->mask_y), INVALID)                              \
+    X(masked_null_mask, lcl_forward_masked(f->ctx, 0.5, f->x, f->y, NULL), INVALID)                                    \
+    X(masked_mask_not_a_mask, lcl_forward_masked(f->ctx, 0.5, f->x, f->y, f->dy), INVALID)                             \
+    X(masked_mask_wrong_size, lcl_forward_masked(f->ctx, 0.5, f->short_t, f->short_t, f->mask_y), INVALID)             \
+    X(masked_alpha_nan, lcl_forward_masked(f->ctx, NAN, f->x, f->y, f->mask_y), INVALID)                               \
+    X(masked_y_dtype_mismatch, lcl_forward_masked(f->ctx, 0.5, f->x, f->f16_t, f->mask_y), INVALID)                    \
+    X(masked_float_tensors_are_masks, lcl_forward_masked(f->ctx, 0.5, f->mask_x, f->mask_x, f->mask_y), INVALID)       \
+    X(masked_y_partially_overlaps_x, lcl_forward_masked(f->ctx, 0.5, f->window, f->x, f->mask_y), INVALID)             \
+    X(masked_mask_of_other_context, lcl_forward_masked(f->ctx, 0.5, f->x, f->y, f->other_y), INVALID)                  \
+    X(backward_masked_null_dy, lcl_backward_masked(f->ctx, 0.5, f->mask_x, NULL, f->y), INVALID)                       \
+    X(backward_masked_alpha_inf, lcl_backward_masked(f->ctx, INFINITY, f->mask_x, f->dy, f->y), INVALID)               \
     X(backward_masked_mask_not_a_mask, lcl_backward_masked(f->ctx, 0.5, f->x, f->dy, f->y), INVALID)
 CASE_TEST(bad_masks)
 
 /* ---- the dense layer: 4 x 4 matrices (dy16 = x[0, 16), dw16 = dy[0, 16), dx16 = y[0, 16)) ------ */
 
-#define bad_dense(X)                                                                                         \
-    X(dense_null_context, lcl_dense_forward(NULL, 4, 4, 4, 0.5, f->dy16, f->dw16, NULL, f->dx16), INVALID)   \
-    X(dense_null_x, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, NULL, f->dw16, NULL, f->dx16), INVALID)          \
-    X(dense_null_y, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, NULL, NULL), INVALID)          \
-    X(dense_zero_batch, lcl_dense_forward(f->ctx, 0, 4, 4, 0.5, f->dy16, f->dw16, NULL, f->dx16), INVALID)  \
-    X(dense_x_wrong_size, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->x, f->dw16, NULL, f->dx16), INVALID)   \
-    X(dense_bias_wrong_size, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, f->dy, f->dx16), INVALID) \
-    X(dense_f64_tensors, lcl_dense_forward(f->ctx, 8, 8, 8, 0.5, f->f64_t, f->f64_t, NULL, f->f64_t), INVALID) \
-    X(dense_y_of_other_context, lcl_dense_forward(f->ctx, 16, 4, 4, 0.5, f->x, f->dw16, NULL, f->other_y), INVALID) \
-    X(dense_alpha_nan, lcl_dense_forward(f->ctx, 4, 4, 4, NAN, f->dy16, f->dw16, NULL, f->dx16), INVALID)    \
-    X(dense_y_overlaps_x, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, NULL, f->dy16), INVALID) \
-    X(dense_backward_alpha_negative,                                                                         \
-      lcl_dense_backward(f->ctx, 4, 4, 4, -0.5, f->dy16, f->dw16, f->dy16, f->dw16, f->dx16, NULL, NULL), INVALID) \
-    X(dense_backward_null_dy,                                                                                \
-      lcl_dense_backward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, f->dy16, NULL, f->dx16, NULL, NULL), INVALID) \
-    X(dense_backward_dw_overlaps_dx,                                                                         \
+#define bad_dense(X)                                                                                                   \
+    X(dense_null_context, lcl_dense_forward(NULL, 4, 4, 4, 0.5, f->dy16, f->dw16, NULL, f->dx16), INVALID)             \
+    X(dense_null_x, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, NULL, f->dw16, NULL, f->dx16), INVALID)                    \
+    X(dense_null_y, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, NULL, NULL), INVALID)                    \
+    X(dense_zero_batch, lcl_dense_forward(f->ctx, 0, 4, 4, 0.5, f->dy16, f->dw16, NULL, f->dx16), INVALID)             \
+    X(dense_x_wrong_size, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->x, f->dw16, NULL, f->dx16), INVALID)              \
+    X(dense_bias_wrong_size, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, f->dy, f->dx16), INVALID)       \
+    X(dense_f64_tensors, lcl_dense_forward(f->ctx, 8, 8, 8, 0.5, f->f64_t, f->f64_t, NULL, f->f64_t), INVALID)         \
+    X(dense_y_of_other_context, lcl_dense_forward(f->ctx, 16, 4, 4, 0.5, f->x, f->dw16, NULL, f->other_y), INVALID)    \
+    X(dense_alpha_nan, lcl_dense_forward(f->ctx, 4, 4, 4, NAN, f->dy16, f->dw16, NULL, f->dx16), INVALID)              \
+    X(dense_y_overlaps_x, lcl_dense_forward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, NULL, f->dy16), INVALID)           \
+    X(dense_backward_alpha_negative,                                                                                   \
+      lcl_dense_backward(f->ctx, 4, 4, 4, -0.5, f->dy16, f->dw16, f->dy16, f->dw16, f->dx16, NULL, NULL), INVALID)     \
+    X(dense_backward_null_dy,                                                                                          \
+      lcl_dense_backward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, f->dy16, NULL, f->dx16, NULL, NULL), INVALID)         \
+    X(dense_backward_dw_overlaps_dx,                                                                                   \
       lcl_dense_backward(f->ctx, 4, 4, 4, 0.5, f->dy16, f->dw16, f->dy16, f->dw16, f->dx16, f->dx16, NULL), INVALID)
 CASE_TEST(bad_dense)
 
 /* ---- contexts ----------------------------------------------------------------------------- */
 
-#define bad_contexts(X)                                                                                      \
-    X(context_create_unknown_spec, lcl_context_create("tpu", &f->out_ctx), INVALID)                          \
-    X(context_create_bad_indices, lcl_context_create("opencl:x:0", &f->out_ctx), INVALID)                    \
-    X(context_create_no_such_platform, lcl_context_create("opencl:99:0", &f->out_ctx), LCL_ERROR_DEVICE_NOT_FOUND) \
-    X(wrap_buffer_on_cpu_backend, lcl_tensor_wrap_cl(f->cpu, LCL_F32, f->mem, 0, 1, &f->out_t), INVALID)     \
+#define bad_contexts(X)                                                                                                \
+    X(context_create_unknown_spec, lcl_context_create("tpu", &f->out_ctx), INVALID)                                    \
+    X(context_create_bad_indices, lcl_context_create("opencl:x:0", &f->out_ctx), INVALID)                              \
+    X(context_create_no_such_platform, lcl_context_create("opencl:99:0", &f->out_ctx), LCL_ERROR_DEVICE_NOT_FOUND)     \
+    X(wrap_buffer_on_cpu_backend, lcl_tensor_wrap_cl(f->cpu, LCL_F32, f->mem, 0, 1, &f->out_t), INVALID)               \
     X(wrap_buffer_of_other_context, lcl_tensor_wrap_cl(f->other, LCL_F32, f->mem, 0, 1, &f->out_t), INVALID)
 CASE_TEST(bad_contexts)
 
@@ -418,10 +414,11 @@ typedef struct case_table {
     size_t count;
 } case_table;
 
-#define CASE_TABLE(table) {table##_rows, sizeof table##_rows / sizeof table##_rows[0]}
+#define CASE_TABLE(table)                                                                                              \
+    { table##_rows, sizeof table##_rows / sizeof table##_rows[0] }
 static const case_table all_tables[] = {
-    CASE_TABLE(null_arguments), CASE_TABLE(mismatched_tensors), CASE_TABLE(bad_alpha), CASE_TABLE(bad_dtypes),
-    CASE_TABLE(bad_ranges),     CASE_TABLE(host_overlaps),      CASE_TABLE(bad_batches), CASE_TABLE(bad_prelu),
+    CASE_TABLE(null_arguments), CASE_TABLE(mismatched_tensors), CASE_TABLE(bad_alpha),    CASE_TABLE(bad_dtypes),
+    CASE_TABLE(bad_ranges),     CASE_TABLE(host_overlaps),      CASE_TABLE(bad_batches),  CASE_TABLE(bad_prelu),
     CASE_TABLE(bad_masks),      CASE_TABLE(bad_dense),          CASE_TABLE(bad_contexts),
 };
 #define TABLE_COUNT (sizeof all_tables / sizeof all_tables[0])

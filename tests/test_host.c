@@ -32,8 +32,8 @@ static void host_out_of_place(lcl_context *ctx, lcl_dtype dtype, size_t n, doubl
     OK(lcl_backward_host(ctx, dtype, n, alpha, x, dy, out));
     check_backward(dtype, alpha, n, x, dy, out, "backward_host n=%zu", n);
 
-    cr_assert(memcmp(x, x_copy, bytes) == 0 && memcmp(dy, dy_copy, bytes) == 0,
-              "%s n=%zu: a host op changed its input", dtype_label(dtype), n);
+    cr_assert(memcmp(x, x_copy, bytes) == 0 && memcmp(dy, dy_copy, bytes) == 0, "%s n=%zu: a host op changed its input",
+              dtype_label(dtype), n);
     free(x);
     free(dy);
     free(out);

@@ -14,12 +14,14 @@ typedef enum { OP_FORWARD, OP_BACKWARD, OP_FROM_OUTPUT } op_kind;
 /* Which operand the output aliases. */
 typedef enum { ALIAS_SEL, ALIAS_DY } alias_kind;
 
-static lcl_status run_op(lcl_context *ctx, op_kind op, double alpha, lcl_tensor *sel, lcl_tensor *dy,
-                         lcl_tensor *out) {
+static lcl_status run_op(lcl_context *ctx, op_kind op, double alpha, lcl_tensor *sel, lcl_tensor *dy, lcl_tensor *out) {
     switch (op) {
-    case OP_FORWARD: return lcl_forward(ctx, alpha, sel, out);
-    case OP_BACKWARD: return lcl_backward(ctx, alpha, sel, dy, out);
-    default: return lcl_backward_from_output(ctx, alpha, sel, dy, out);
+    case OP_FORWARD:
+        return lcl_forward(ctx, alpha, sel, out);
+    case OP_BACKWARD:
+        return lcl_backward(ctx, alpha, sel, dy, out);
+    default:
+        return lcl_backward_from_output(ctx, alpha, sel, dy, out);
     }
 }
 
@@ -133,10 +135,10 @@ typedef struct layout_case {
 } layout_case;
 
 static const layout_case layouts[] = {
-    {OP_FORWARD, 0, 0, 8, 40, 0},     {OP_FORWARD, 8, 0, 0, 40, 0},     {OP_FORWARD, 0, 0, 31, 32, 0},
-    {OP_FORWARD, 31, 0, 0, 32, 0},    {OP_FORWARD, 0, 0, 1, 64, 0},     {OP_FORWARD, 0, 0, 32, 32, 1},
-    {OP_FORWARD, 32, 0, 0, 32, 1},    {OP_BACKWARD, 0, 48, 50, 40, 0},  {OP_BACKWARD, 0, 48, 5, 40, 0},
-    {OP_BACKWARD, 0, 40, 40, 40, 1},  {OP_BACKWARD, 0, 48, 48, 40, 1},  {OP_BACKWARD, 1, 48, 0, 40, 0},
+    {OP_FORWARD, 0, 0, 8, 40, 0},       {OP_FORWARD, 8, 0, 0, 40, 0},       {OP_FORWARD, 0, 0, 31, 32, 0},
+    {OP_FORWARD, 31, 0, 0, 32, 0},      {OP_FORWARD, 0, 0, 1, 64, 0},       {OP_FORWARD, 0, 0, 32, 32, 1},
+    {OP_FORWARD, 32, 0, 0, 32, 1},      {OP_BACKWARD, 0, 48, 50, 40, 0},    {OP_BACKWARD, 0, 48, 5, 40, 0},
+    {OP_BACKWARD, 0, 40, 40, 40, 1},    {OP_BACKWARD, 0, 48, 48, 40, 1},    {OP_BACKWARD, 1, 48, 0, 40, 0},
     {OP_FROM_OUTPUT, 0, 48, 47, 40, 0}, {OP_FROM_OUTPUT, 0, 48, 48, 40, 1},
 };
 

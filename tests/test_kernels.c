@@ -79,8 +79,7 @@ Test(kernels, verify_catches_a_planted_mismatch) {
     lcl_tensor *tx = tensor_with(ctx, LCL_F32, N, x), *ty = tensor_poisoned(ctx, LCL_F32, N);
     EXPECT_STATUS(lcl_forward(ctx, 0.5, tx, ty), LCL_ERROR_OPENCL);
     const char *message = lcl_last_error();
-    cr_assert(mentions_number(message, FIRST_BAD), "the message does not name index %d: \"%s\"", FIRST_BAD,
-              message);
+    cr_assert(mentions_number(message, FIRST_BAD), "the message does not name index %d: \"%s\"", FIRST_BAD, message);
     lcl_tensor_release(tx);
     lcl_tensor_release(ty);
     free(x);

@@ -248,7 +248,8 @@ Test(mask, bad_calls_change_nothing) {
     for (size_t i = 0; i < MN; ++i)
         host[i] = (float)i - 50.0f;
     lcl_tensor *x = tensor_with(ctx, LCL_F32, MN, host), *y = tensor_poisoned(ctx, LCL_F32, MN);
-    lcl_tensor *m = mask_poisoned(ctx, MN), *short_m = mask_poisoned(ctx, MN - 1), *f32_m = tensor_poisoned(ctx, LCL_F32, MN);
+    lcl_tensor *m = mask_poisoned(ctx, MN), *short_m = mask_poisoned(ctx, MN - 1),
+               *f32_m = tensor_poisoned(ctx, LCL_F32, MN);
     lcl_tensor *other_m = mask_poisoned(cpu, MN), *f16 = tensor_poisoned(ctx, LCL_F16, MN);
     lcl_tensor *big = tensor_poisoned(ctx, LCL_F32, 2 * MN), *part = view_new(big, 3, MN), *base = view_new(big, 0, MN);
     struct {

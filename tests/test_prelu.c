@@ -191,11 +191,29 @@ static void check_case(lcl_context *ctx, lcl_context *cpu, lcl_dtype dtype, shap
 
 Test(prelu, shapes_every_dtype) {
     static const shape shapes[] = {
-        {1, 1, 1},  {5, 3, 1},   {17, 16, 1}, {9, 100, 1}, {3, 2, 3},   {4, 5, 7},  {2, 3, 8},
-        {2, 3, 9},  {3, 4, 33},  {2, 6, 64},  {1, 3, 1000}, {7, 1, 129}, {0, 4, 4}, {2, 64, 50},
-        {33, 7, 2}, {4, 13, 15}, {1, 1, 4099},
+        {1, 1, 1},
+        {5, 3, 1},
+        {17, 16, 1},
+        {9, 100, 1},
+        {3, 2, 3},
+        {4, 5, 7},
+        {2, 3, 8},
+        {2, 3, 9},
+        {3, 4, 33},
+        {2, 6, 64},
+        {1, 3, 1000},
+        {7, 1, 129},
+        {0, 4, 4},
+        {2, 64, 50},
+        {33, 7, 2},
+        {4, 13, 15},
+        {1, 1, 4099},
         /* A batch of 256 rows and more with a short inner: dalpha by column sums. */
-        {300, 40, 1}, {260, 5, 7}, {257, 33, 3}, {513, 64, 1}, {256, 1, 1},
+        {300, 40, 1},
+        {260, 5, 7},
+        {257, 33, 3},
+        {513, 64, 1},
+        {256, 1, 1},
     };
     lcl_context *ctx = test_context(), *cpu = test_cpu_context();
     test_rng rng;
@@ -244,7 +262,7 @@ Test(prelu, dalpha_accuracy_and_determinism) {
 
 /* dalpha for every dtype and shape kind, on both backends. */
 Test(prelu, dalpha_every_dtype) {
-    static const shape shapes[] = {{3, 4, 1000}, {20000, 3, 1}, {7, 5, 3},    {1, 2, 1},
+    static const shape shapes[] = {{3, 4, 1000},  {20000, 3, 1}, {7, 5, 3},    {1, 2, 1},
                                    {100, 1, 513}, {300, 40, 1},  {2000, 7, 9}, {600, 100, 2}};
     lcl_context *ctx = test_context(), *cpu = test_cpu_context();
     test_rng rng;
@@ -380,7 +398,8 @@ Test(prelu, bad_calls_change_nothing) {
     lcl_tensor *y = tensor_poisoned(ctx, LCL_F32, N), *dalpha = tensor_poisoned(ctx, LCL_F32, C);
     lcl_tensor *short_alpha = tensor_with(ctx, LCL_F32, C - 1, ha), *f16_alpha = tensor_poisoned(ctx, LCL_F16, C);
     lcl_tensor *other_alpha = tensor_poisoned(cpu, LCL_F32, C), *f16_y = tensor_poisoned(ctx, LCL_F16, N);
-    lcl_tensor *big = tensor_poisoned(ctx, LCL_F32, 2 * N), *over_x = view_new(big, 0, N), *over_y = view_new(big, 3, N);
+    lcl_tensor *big = tensor_poisoned(ctx, LCL_F32, 2 * N), *over_x = view_new(big, 0, N),
+               *over_y = view_new(big, 3, N);
     lcl_tensor *y_alpha = view_new(y, 0, C), *x_dalpha = view_new(x, 0, C), *y_dalpha = view_new(y, 4, C);
     lcl_tensor *mask = tensor_new(ctx, LCL_MASK, N);
     struct {
@@ -428,8 +447,8 @@ Test(prelu, bad_calls_change_nothing) {
     }
     EXPECT_STATUS(lcl_prelu_forward(ctx, C, 3, alpha, x, y), LCL_ERROR_INVALID_ARGUMENT);
     cr_assert(strstr(lcl_last_error(), "multiple"), "message: \"%s\"", lcl_last_error());
-    lcl_tensor *all[] = {x, alpha, y, dalpha, short_alpha, f16_alpha, other_alpha, f16_y, over_x, over_y, big,
-                         y_alpha, x_dalpha, y_dalpha, mask};
+    lcl_tensor *all[] = {x,      alpha,  y,   dalpha,  short_alpha, f16_alpha, other_alpha, f16_y,
+                         over_x, over_y, big, y_alpha, x_dalpha,    y_dalpha,  mask};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
         lcl_tensor_release(all[i]);
     lcl_context_release(cpu);

@@ -33,10 +33,14 @@ typedef struct value {
 static uint64_t value_bits(lcl_dtype dtype, double alpha, value v) {
     uint64_t sign = signbit(v.v) ? bits_of(dtype, -0.0) : 0;
     switch (v.kind) {
-    case TINY: return sign | (uint64_t)fabs(v.v);
-    case MAX: return sign | (bits_of(dtype, INFINITY) - 1);
-    case ALPHA: return bits_of(dtype, alpha);
-    default: return bits_of(dtype, v.v);
+    case TINY:
+        return sign | (uint64_t)fabs(v.v);
+    case MAX:
+        return sign | (bits_of(dtype, INFINITY) - 1);
+    case ALPHA:
+        return bits_of(dtype, alpha);
+    default:
+        return bits_of(dtype, v.v);
     }
 }
 
@@ -49,23 +53,48 @@ typedef struct forward_case {
 
 static const forward_case forward_cases[] = {
     /* x > 0 is false for ±0: f(±0) = alpha * ±0, whose sign is sign(alpha) * sign(x). */
-    {0.01, V(0.0), V(0.0)}, {0.01, V(-0.0), V(-0.0)}, {0.0, V(0.0), V(0.0)}, {0.0, V(-0.0), V(-0.0)},
-    {2.5, V(-0.0), V(-0.0)}, {-0.5, V(0.0), V(-0.0)}, {-0.5, V(-0.0), V(0.0)},
+    {0.01, V(0.0), V(0.0)},
+    {0.01, V(-0.0), V(-0.0)},
+    {0.0, V(0.0), V(0.0)},
+    {0.0, V(-0.0), V(-0.0)},
+    {2.5, V(-0.0), V(-0.0)},
+    {-0.5, V(0.0), V(-0.0)},
+    {-0.5, V(-0.0), V(0.0)},
     /* NaN takes the alpha branch and stays NaN. */
-    {0.01, V(NAN), V(NAN)}, {0.01, V(-NAN), V(NAN)}, {0.0, V(NAN), V(NAN)}, {-0.5, V(NAN), V(NAN)},
+    {0.01, V(NAN), V(NAN)},
+    {0.01, V(-NAN), V(NAN)},
+    {0.0, V(NAN), V(NAN)},
+    {-0.5, V(NAN), V(NAN)},
     /* ±inf follow the formula: 0 * -inf is NaN. */
-    {0.01, V(INFINITY), V(INFINITY)}, {0.01, V(-INFINITY), V(-INFINITY)}, {0.0, V(-INFINITY), V(NAN)},
-    {-0.5, V(-INFINITY), V(INFINITY)}, {-0.5, V(INFINITY), V(INFINITY)}, {2.5, V(-INFINITY), V(-INFINITY)},
+    {0.01, V(INFINITY), V(INFINITY)},
+    {0.01, V(-INFINITY), V(-INFINITY)},
+    {0.0, V(-INFINITY), V(NAN)},
+    {-0.5, V(-INFINITY), V(INFINITY)},
+    {-0.5, V(INFINITY), V(INFINITY)},
+    {2.5, V(-INFINITY), V(-INFINITY)},
     /* Piecewise, not max(alpha * x, x): they differ for alpha > 1 and alpha < 0. */
-    {2.5, V(3.0), V(3.0)}, {2.5, V(-2.0), V(-5.0)}, {-0.5, V(-2.0), V(1.0)}, {-0.5, V(4.0), V(4.0)},
-    {1.0, V(-3.0), V(-3.0)}, {0.0, V(-3.0), V(-0.0)}, {0.0, V(3.0), V(3.0)},
+    {2.5, V(3.0), V(3.0)},
+    {2.5, V(-2.0), V(-5.0)},
+    {-0.5, V(-2.0), V(1.0)},
+    {-0.5, V(4.0), V(4.0)},
+    {1.0, V(-3.0), V(-3.0)},
+    {0.0, V(-3.0), V(-0.0)},
+    {0.0, V(3.0), V(3.0)},
     /* Subnormals are kept, and products rounded to nearest even (2.5 -> 2, 0.5 -> 0). */
-    {0.01, VTINY(1), VTINY(1)}, {1.0, VTINY(-1), VTINY(-1)}, {2.5, VTINY(-1), VTINY(-2)},
-    {-0.5, VTINY(-1), V(0.0)}, {-0.5, VTINY(-2), VTINY(1)}, {0.0, VTINY(-1), V(-0.0)},
+    {0.01, VTINY(1), VTINY(1)},
+    {1.0, VTINY(-1), VTINY(-1)},
+    {2.5, VTINY(-1), VTINY(-2)},
+    {-0.5, VTINY(-1), V(0.0)},
+    {-0.5, VTINY(-2), VTINY(1)},
+    {0.0, VTINY(-1), V(-0.0)},
     /* The largest finite: kept, or overflowing to infinity. */
-    {0.01, VMAX(1), VMAX(1)}, {1.0, VMAX(-1), VMAX(-1)}, {2.5, VMAX(-1), V(-INFINITY)}, {2.5, VMAX(1), VMAX(1)},
+    {0.01, VMAX(1), VMAX(1)},
+    {1.0, VMAX(-1), VMAX(-1)},
+    {2.5, VMAX(-1), V(-INFINITY)},
+    {2.5, VMAX(1), VMAX(1)},
     /* 1 stays 1; -1 gives -alpha. */
-    {2.5, V(1.0), V(1.0)}, {-0.5, V(-1.0), V(0.5)},
+    {2.5, V(1.0), V(1.0)},
+    {-0.5, V(-1.0), V(0.5)},
 };
 #define FORWARD_CASE_COUNT (sizeof forward_cases / sizeof forward_cases[0])
 
@@ -127,19 +156,32 @@ typedef struct backward_case {
 
 static const backward_case backward_cases[] = {
     /* The gradient at ±0 is alpha. */
-    {0.01, V(0.0), V(1.0), VALPHA}, {0.01, V(-0.0), V(1.0), VALPHA}, {2.5, V(0.0), V(-2.0), V(-5.0)},
-    {2.5, V(-0.0), V(1.0), V(2.5)}, {-0.5, V(0.0), V(1.0), V(-0.5)}, {0.0, V(-0.0), V(5.0), V(0.0)},
+    {0.01, V(0.0), V(1.0), VALPHA},
+    {0.01, V(-0.0), V(1.0), VALPHA},
+    {2.5, V(0.0), V(-2.0), V(-5.0)},
+    {2.5, V(-0.0), V(1.0), V(2.5)},
+    {-0.5, V(0.0), V(1.0), V(-0.5)},
+    {0.0, V(-0.0), V(5.0), V(0.0)},
     {0.0, V(-1.0), V(-5.0), V(-0.0)},
     /* A positive subnormal x is > 0 (not flushed); a negative one takes alpha. */
-    {0.01, VTINY(1), V(3.0), V(3.0)}, {2.5, VTINY(-1), V(3.0), V(7.5)},
+    {0.01, VTINY(1), V(3.0), V(3.0)},
+    {2.5, VTINY(-1), V(3.0), V(7.5)},
     /* NaN x takes the alpha branch; ±inf x select like any number. */
-    {2.5, V(NAN), V(2.0), V(5.0)}, {2.5, V(INFINITY), V(2.0), V(2.0)}, {2.5, V(-INFINITY), V(2.0), V(5.0)},
+    {2.5, V(NAN), V(2.0), V(5.0)},
+    {2.5, V(INFINITY), V(2.0), V(2.0)},
+    {2.5, V(-INFINITY), V(2.0), V(5.0)},
     /* dy passes through or is multiplied, NaN and inf included. */
-    {0.01, V(1.0), V(NAN), V(NAN)}, {0.01, V(-1.0), V(NAN), V(NAN)}, {0.0, V(-1.0), V(INFINITY), V(NAN)},
-    {-0.5, V(-1.0), V(-INFINITY), V(INFINITY)}, {1.0, V(-1.0), VTINY(-1), VTINY(-1)},
-    {2.5, V(-1.0), VMAX(1), V(INFINITY)}, {2.5, V(1.0), VMAX(-1), VMAX(-1)}, {2.5, V(-4.0), VTINY(1), VTINY(2)},
+    {0.01, V(1.0), V(NAN), V(NAN)},
+    {0.01, V(-1.0), V(NAN), V(NAN)},
+    {0.0, V(-1.0), V(INFINITY), V(NAN)},
+    {-0.5, V(-1.0), V(-INFINITY), V(INFINITY)},
+    {1.0, V(-1.0), VTINY(-1), VTINY(-1)},
+    {2.5, V(-1.0), VMAX(1), V(INFINITY)},
+    {2.5, V(1.0), VMAX(-1), VMAX(-1)},
+    {2.5, V(-4.0), VTINY(1), VTINY(2)},
     /* Not max-based: a negative x with alpha > 1 scales dy up. */
-    {2.5, V(-3.0), V(3.0), V(7.5)}, {-0.5, V(-3.0), V(3.0), V(-1.5)},
+    {2.5, V(-3.0), V(3.0), V(7.5)},
+    {-0.5, V(-3.0), V(3.0), V(-1.5)},
 };
 #define BACKWARD_CASE_COUNT (sizeof backward_cases / sizeof backward_cases[0])
 

@@ -13,8 +13,7 @@ static const double alphas[] = {0.0, 0.01, 1.0, 2.5, -0.5, 0.1};
 #define ALPHA_COUNT (sizeof alphas / sizeof alphas[0])
 
 /* Forward and backward of random inputs on ctx, against the reference and the CPU backend. */
-static void check_size(lcl_context *ctx, lcl_context *cpu, lcl_dtype dtype, size_t n, double alpha,
-                       test_rng *rng) {
+static void check_size(lcl_context *ctx, lcl_context *cpu, lcl_dtype dtype, size_t n, double alpha, test_rng *rng) {
     void *x = test_alloc(dtype, n), *dy = test_alloc(dtype, n);
     fill_random(dtype, x, n, alpha, rng);
     fill_random(dtype, dy, n, alpha, rng);
@@ -83,8 +82,8 @@ static void check_window(lcl_dtype dtype, const void *whole, size_t size, size_t
                          const compare_args *inside, const char *what) {
     check_poisoned(dtype, offset, whole, "%s: elements before the output (offset %zu)", what, offset);
     const char *after = (const char *)whole + (offset + n) * elem_size(dtype);
-    check_poisoned(dtype, size - offset - n, after, "%s: elements after the output (offset %zu, n %zu)", what,
-                   offset, n);
+    check_poisoned(dtype, size - offset - n, after, "%s: elements after the output (offset %zu, n %zu)", what, offset,
+                   n);
     assert_results(inside, "%s (output offset %zu)", what, offset);
 }
 
@@ -94,9 +93,9 @@ typedef struct offsets_fixture {
     lcl_dtype dtype;
     size_t n, size;
     double alpha;
-    void *x, *dy;           /* host copies of the whole input buffers */
-    lcl_tensor *tx, *tdy;   /* whole input buffers */
-    lcl_tensor *tout;       /* whole output buffer */
+    void *x, *dy;         /* host copies of the whole input buffers */
+    lcl_tensor *tx, *tdy; /* whole input buffers */
+    lcl_tensor *tout;     /* whole output buffer */
 } offsets_fixture;
 
 /* One forward and one backward with the inputs at ox (dy at another offset) and the output at oy. */
@@ -165,7 +164,9 @@ Test(sizes, view_offsets) {
     rng_init(&rng, 0);
     for (size_t d = 0; d < TEST_FLOAT_DTYPE_COUNT; ++d)
         for (size_t s = 0; s < 2; ++s) {
-            offsets_fixture f = {.ctx = ctx, .dtype = test_float_dtypes[d], .n = offset_sizes[s],
+            offsets_fixture f = {.ctx = ctx,
+                                 .dtype = test_float_dtypes[d],
+                                 .n = offset_sizes[s],
                                  .alpha = alphas[(d + s) % ALPHA_COUNT]};
             fixture_inputs(&f, &rng);
             f.tx = tensor_with(ctx, f.dtype, f.size, f.x);

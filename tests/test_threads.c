@@ -51,11 +51,11 @@ static int fail_status(worker *w, const char *call, lcl_status status) {
     return 0;
 }
 
-#define TRY(w, call)                                                                                         \
-    do {                                                                                                     \
-        lcl_status try_status_ = (call);                                                                     \
-        if (try_status_ != LCL_SUCCESS)                                                                      \
-            return fail_status((w), #call, try_status_);                                                     \
+#define TRY(w, call)                                                                                                   \
+    do {                                                                                                               \
+        lcl_status try_status_ = (call);                                                                               \
+        if (try_status_ != LCL_SUCCESS)                                                                                \
+            return fail_status((w), #call, try_status_);                                                               \
     } while (0)
 
 static int make_tensor(worker *w, const void *data, lcl_tensor **t) {
@@ -68,9 +68,12 @@ static lcl_status tensor_op(worker *w, lcl_tensor *sel, lcl_tensor *dy, lcl_tens
     const job *j = &w->job;
     switch (j->op) {
     case 0:
-    case 5: return lcl_forward(w->ctx, j->alpha, sel, out);
-    case 1: return lcl_backward(w->ctx, j->alpha, sel, dy, out);
-    default: return lcl_backward_from_output(w->ctx, j->alpha, sel, dy, out);
+    case 5:
+        return lcl_forward(w->ctx, j->alpha, sel, out);
+    case 1:
+        return lcl_backward(w->ctx, j->alpha, sel, dy, out);
+    default:
+        return lcl_backward_from_output(w->ctx, j->alpha, sel, dy, out);
     }
 }
 
@@ -136,8 +139,7 @@ static int check_job(worker *w) {
     const job *j = &w->job;
     compare_args args = {j->dtype, j->n, j->sel, is_forward(j->op) ? NULL : j->dy, j->want, j->got};
     char label[96];
-    snprintf(label, sizeof label, "thread %d, op %d, alpha %g, shared offset %zu", w->id, j->op, j->alpha,
-             j->offset);
+    snprintf(label, sizeof label, "thread %d, op %d, alpha %g, shared offset %zu", w->id, j->op, j->alpha, j->offset);
     if (compare_results(&args, label, w->message, sizeof w->message) == 0)
         return 1;
     w->failed = 1;

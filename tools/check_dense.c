@@ -20,8 +20,8 @@
 #define TOLERANCE 1e-5
 
 enum { X, W, B, DY, Y, DX, DW, DB, Z, TENSOR_COUNT };
-static const size_t sizes[TENSOR_COUNT] = {BATCH * IN, OUT * IN, OUT, BATCH * OUT, BATCH * OUT,
-                                           BATCH * IN, OUT * IN, OUT, BATCH * OUT};
+static const size_t sizes[TENSOR_COUNT] = {BATCH * IN, OUT *IN, OUT, BATCH *OUT, BATCH *OUT,
+                                           BATCH *IN,  OUT *IN, OUT, BATCH *OUT};
 
 /* Host copies of every tensor: the inputs, and one backend's outputs. */
 struct layer {
@@ -115,8 +115,8 @@ static size_t epilogue_mismatches(const struct layer *l, const float *b, double 
 }
 
 static void report(struct dense_tally *tally, int pass, const char *op, double alpha, const char *detail) {
-    printf("%s  %-21s f32  alpha=%-8g %dx%dx%d (batch x in x out), %s\n", pass ? "PASS" : "FAIL", op, alpha, BATCH,
-           IN, OUT, detail);
+    printf("%s  %-21s f32  alpha=%-8g %dx%dx%d (batch x in x out), %s\n", pass ? "PASS" : "FAIL", op, alpha, BATCH, IN,
+           OUT, detail);
     if (pass) {
         tally->passed++;
     } else {
@@ -135,8 +135,7 @@ static void check_forward(const struct layer *in, const struct layer *dev, const
     report(tally, err <= TOLERANCE && dev_bad == 0 && cpu_bad == 0, "dense_forward", alpha, detail);
 }
 
-static void check_backward(const struct layer *dev, const struct layer *cpu, double alpha,
-                           struct dense_tally *tally) {
+static void check_backward(const struct layer *dev, const struct layer *cpu, double alpha, struct dense_tally *tally) {
     double worst = 0;
     for (int i = DX; i <= DB; i++) {
         double err = rel_error(dev->v[i], cpu->v[i], sizes[i]);
@@ -161,8 +160,8 @@ static void check_rejected(lcl_context *ctx, double alpha, struct dense_tally *t
         memset(before, 0x5A, sizes[DW] * sizeof(float));
         if (lcl_tensor_write(t[DW], before) == LCL_SUCCESS) {
             st = lcl_dense_backward(ctx, BATCH, IN, OUT, alpha, t[X], t[W], t[Y], t[DY], t[DX], t[DW], t[DB]);
-            untouched = lcl_tensor_read(t[DW], after) == LCL_SUCCESS &&
-                        memcmp(before, after, sizes[DW] * sizeof(float)) == 0;
+            untouched =
+                lcl_tensor_read(t[DW], after) == LCL_SUCCESS && memcmp(before, after, sizes[DW] * sizeof(float)) == 0;
         }
     }
     report(tally, st == LCL_ERROR_INVALID_ARGUMENT && untouched, "dense_backward", alpha,

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
 #include "check_dense.h"
+#include "cli.h"
 
 #define MAX_ALPHAS 16
 #define DEFAULT_N 1000003u
@@ -245,8 +245,7 @@ static uint64_t splitmix64(uint64_t *state) {
 
 /* One element: a mix of every kind of value an activation or gradient can hold, and of values
  * where the formula is delicate (x equal to +-alpha, products that overflow or go subnormal). */
-static uint64_t random_element(const struct format *fmt, uint64_t *rng, const double *alphas,
-                               size_t alpha_count) {
+static uint64_t random_element(const struct format *fmt, uint64_t *rng, const double *alphas, size_t alpha_count) {
     uint64_t r = splitmix64(rng);
     uint64_t bits = splitmix64(rng);
     unsigned kind = (unsigned)(r % 100);
@@ -400,9 +399,9 @@ static void print_value(const char *label, const struct format *fmt, uint64_t bi
 }
 
 /* Prints the line for one differing pair, naming the first index, the inputs and both values. */
-static void print_diff(const char *what, const char *got_name, const char *want_name, const struct diff *d,
-                       size_t n, const struct format *fmt, size_t op_index, const void *a, const void *b,
-                       const void *got, const void *want) {
+static void print_diff(const char *what, const char *got_name, const char *want_name, const struct diff *d, size_t n,
+                       const struct format *fmt, size_t op_index, const void *a, const void *b, const void *got,
+                       const void *want) {
     char ulp[32];
     printf("      %s: %zu of %zu elements differ, max diff %s; first at [%zu]:", what, d->mismatches, n,
            format_ulp(d->max_ulp, ulp, sizeof ulp), d->first);
@@ -508,8 +507,8 @@ struct arrays {
 };
 
 /* Checks one op for one dtype and alpha; prints its line. */
-static void check_op(lcl_context *ctx, lcl_context *ref, const struct format *fmt, size_t op_index,
-                     double alpha, size_t n, const struct arrays *arr, struct tally *tally) {
+static void check_op(lcl_context *ctx, lcl_context *ref, const struct format *fmt, size_t op_index, double alpha,
+                     size_t n, const struct arrays *arr, struct tally *tally) {
     enum op op = ops[op_index].op;
     const void *a = op == OP_BACKWARD_FROM_OUTPUT ? arr->y : arr->x;
     const void *b = ops[op_index].has_dy ? arr->dy : NULL;
@@ -569,15 +568,13 @@ static void check_op(lcl_context *ctx, lcl_context *ref, const struct format *fm
     }
     int pass = vs_cpu.mismatches == 0 && cpu_vs_formula.mismatches == 0;
     char ulp[32];
-    printf("%s  %-21s %-4s alpha=%-8g %zu elements, max diff %s\n", pass ? "PASS" : "FAIL",
-           ops[op_index].name, dname, alpha, n, format_ulp(vs_cpu.max_ulp, ulp, sizeof ulp));
+    printf("%s  %-21s %-4s alpha=%-8g %zu elements, max diff %s\n", pass ? "PASS" : "FAIL", ops[op_index].name, dname,
+           alpha, n, format_ulp(vs_cpu.max_ulp, ulp, sizeof ulp));
     if (vs_cpu.mismatches != 0) {
-        print_diff("device vs CPU backend", "device", "cpu", &vs_cpu, n, fmt, op_index, a, b, arr->dev,
-                   arr->cpu);
+        print_diff("device vs CPU backend", "device", "cpu", &vs_cpu, n, fmt, op_index, a, b, arr->dev, arr->cpu);
     }
     if (cpu_vs_formula.mismatches != 0) {
-        print_diff("CPU backend vs formula", "cpu", "formula", &cpu_vs_formula, n, fmt, op_index, a, b,
-                   arr->cpu, want);
+        print_diff("CPU backend vs formula", "cpu", "formula", &cpu_vs_formula, n, fmt, op_index, a, b, arr->cpu, want);
     }
     free(want);
     if (pass) {
@@ -678,8 +675,8 @@ static lcl_status run_batch(lcl_context *ctx, enum more_op op, lcl_dtype dtype, 
 
 /* Runs one op on ctx: x and dy in, `out` (poisoned first) gets y or dx, `mask` (if not NULL) the
  * masked forward's words, `dalpha` (if not NULL) PReLU's slope gradient. */
-static lcl_status run_more(lcl_context *ctx, enum more_op op, lcl_dtype dtype, size_t n, double alpha,
-                           const void *x, const void *dy, void *out, void *mask, void *dalpha) {
+static lcl_status run_more(lcl_context *ctx, enum more_op op, lcl_dtype dtype, size_t n, double alpha, const void *x,
+                           const void *dy, void *out, void *mask, void *dalpha) {
     struct more_tensors t;
     memset(&t, 0, sizeof t);
     memset(out, POISON_BYTE, n * lcl_dtype_size(dtype));
@@ -831,8 +828,8 @@ static void check_dalpha(lcl_context *ctx, lcl_context *ref, const struct format
 }
 
 /* Checks one of the ops above for one dtype and alpha; prints its line. */
-static void check_more_op(lcl_context *ctx, lcl_context *ref, const struct format *fmt, enum more_op op,
-                          double alpha, size_t n, const struct arrays *arr, struct tally *tally) {
+static void check_more_op(lcl_context *ctx, lcl_context *ref, const struct format *fmt, enum more_op op, double alpha,
+                          size_t n, const struct arrays *arr, struct tally *tally) {
     size_t count = more_count(op, n);
     int backward = op == MORE_BACKWARD_BATCH || op == MORE_BACKWARD_MASKED || op == MORE_PRELU_BACKWARD;
     int masked = op == MORE_FORWARD_MASKED;
@@ -851,8 +848,8 @@ static void check_more_op(lcl_context *ctx, lcl_context *ref, const struct forma
         status = run_more(ref, op, fmt->dtype, count, alpha, arr->x, arr->dy, arr->cpu, NULL, NULL);
     }
     if (status != LCL_SUCCESS) {
-        printf("FAIL  %-21s %-4s alpha=%-8g %s: %s: %s\n", more_names[op], dname, alpha, who,
-               lcl_status_string(status), lcl_last_error());
+        printf("FAIL  %-21s %-4s alpha=%-8g %s: %s: %s\n", more_names[op], dname, alpha, who, lcl_status_string(status),
+               lcl_last_error());
         tally->failed++;
         free(dev_mask);
         return;
@@ -875,8 +872,8 @@ static void check_more_op(lcl_context *ctx, lcl_context *ref, const struct forma
     int pass = vs_cpu.mismatches == 0 && vs_formula.mismatches == 0 && bad_bits == 0;
     char ulp[32];
     printf("%s  %-21s %-4s alpha=%-8g %zu elements, max diff %s%s\n", pass ? "PASS" : "FAIL", more_names[op], dname,
-           alpha, count, format_ulp(vs_cpu.max_ulp > vs_formula.max_ulp ? vs_cpu.max_ulp : vs_formula.max_ulp, ulp,
-                                    sizeof ulp),
+           alpha, count,
+           format_ulp(vs_cpu.max_ulp > vs_formula.max_ulp ? vs_cpu.max_ulp : vs_formula.max_ulp, ulp, sizeof ulp),
            masked ? ", mask bits = (x > 0)" : "");
     const struct diff *diffs[2] = {&vs_cpu, &vs_formula};
     for (int k = 0; k < 2; k++) {
@@ -909,8 +906,8 @@ static void check_more_op(lcl_context *ctx, lcl_context *ref, const struct forma
 }
 
 /* Checks every op and alpha for one dtype. Returns 0, or -1 when out of memory. */
-static int check_dtype(lcl_context *ctx, lcl_context *ref, const struct format *fmt,
-                       const struct check_options *opt, struct tally *tally) {
+static int check_dtype(lcl_context *ctx, lcl_context *ref, const struct format *fmt, const struct check_options *opt,
+                       struct tally *tally) {
     size_t n = (size_t)opt->n;
     size_t bytes = n * lcl_dtype_size(fmt->dtype);
     size_t alloc = bytes > 0 ? bytes : 1;
@@ -922,8 +919,7 @@ static int check_dtype(lcl_context *ctx, lcl_context *ref, const struct format *
         goto cleanup;
     }
     /* Each dtype and array has its own stream, so --dtype picks the same data as the default. */
-    fill_random(fmt, arr.x, n, opt->seed ^ (UINT64_C(0x100) * (uint64_t)fmt->dtype), opt->alphas,
-                opt->alpha_count);
+    fill_random(fmt, arr.x, n, opt->seed ^ (UINT64_C(0x100) * (uint64_t)fmt->dtype), opt->alphas, opt->alpha_count);
     fill_random(fmt, arr.dy, n, opt->seed ^ (UINT64_C(0x100) * (uint64_t)fmt->dtype + 1), opt->alphas,
                 opt->alpha_count);
     for (size_t k = 0; k < opt->alpha_count; k++) {
@@ -976,8 +972,7 @@ static int check_run(int argc, char **argv) {
     if (status != LCL_SUCCESS) {
         const char *env = getenv("LEAKYCL_DEVICE");
         const char *spec = opt.device != NULL ? opt.device : env != NULL && env[0] != '\0' ? env : "auto";
-        cli_error("check: cannot open device '%s': %s: %s", spec, lcl_status_string(status),
-                  lcl_last_error());
+        cli_error("check: cannot open device '%s': %s: %s", spec, lcl_status_string(status), lcl_last_error());
         return status == LCL_ERROR_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
     }
     lcl_context *ref = NULL;
@@ -1002,8 +997,7 @@ static int check_run(int argc, char **argv) {
     } else {
         printf("device:    %s (spec %s)\n", lcl_context_device_name(ctx), spec);
     }
-    printf("reference: %s, and the formula; bit for bit, a NaN matches any NaN\n",
-           lcl_context_device_name(ref));
+    printf("reference: %s, and the formula; bit for bit, a NaN matches any NaN\n", lcl_context_device_name(ref));
     printf("data:      n = %" PRIu64 " per array, seed %" PRIu64 "\n", opt.n, opt.seed);
 
     struct tally tally = {0, 0, 0};
@@ -1027,8 +1021,8 @@ static int check_run(int argc, char **argv) {
         }
         fflush(stdout);
     }
-    printf("check: %u passed, %u failed, %u dtypes skipped, in %.1f s\n", tally.passed, tally.failed,
-           tally.skipped, now_seconds() - start);
+    printf("check: %u passed, %u failed, %u dtypes skipped, in %.1f s\n", tally.passed, tally.failed, tally.skipped,
+           now_seconds() - start);
     lcl_context_release(ref);
     lcl_context_release(ctx);
     if (tally.failed != 0) {

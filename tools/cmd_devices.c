@@ -187,8 +187,8 @@ static void list_device(cl_device_id device, cl_uint p, cl_uint d, const struct 
     snprintf(spec, sizeof spec, "opencl:%u:%u", (unsigned)p, (unsigned)d);
     int is_auto = autopick->ok && autopick->device == device;
     printf("  %-12s %s%s\n", spec, name != NULL ? name : "(unnamed device)", is_auto ? "  [auto]" : "");
-    printf("  %-12s type %s, %u compute units, %u MHz, %s\n", "", type_name(type), (unsigned)units,
-           (unsigned)clock, version != NULL ? version : "OpenCL version unknown");
+    printf("  %-12s type %s, %u compute units, %u MHz, %s\n", "", type_name(type), (unsigned)units, (unsigned)clock,
+           version != NULL ? version : "OpenCL version unknown");
     printf("  %-12s global memory %s, max allocation %s\n", "", cli_format_bytes(global_mem, mem, sizeof mem),
            cli_format_bytes(max_alloc, alloc, sizeof alloc));
     printf("  %-12s fp16 %s, fp64 %s\n", "",
@@ -285,8 +285,7 @@ static int devices_run(int argc, char **argv) {
     resolve("cpu", &cpu);
     printf("CPU backend:\n");
     if (cpu.ok) {
-        printf("  %-12s %s%s\n", "cpu", cpu.name,
-               autopick.ok && autopick.backend == LCL_BACKEND_CPU ? "  [auto]" : "");
+        printf("  %-12s %s%s\n", "cpu", cpu.name, autopick.ok && autopick.backend == LCL_BACKEND_CPU ? "  [auto]" : "");
     } else {
         printf("  %-12s unavailable (%s)\n", "cpu", cpu.error);
         rc = CLI_EXIT_FAILURE;

@@ -12,9 +12,12 @@
 #endif
 
 static const char *type_name(cl_device_type t) {
-    if (t & CL_DEVICE_TYPE_GPU) return "GPU";
-    if (t & CL_DEVICE_TYPE_CPU) return "CPU";
-    if (t & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+    if (t & CL_DEVICE_TYPE_GPU)
+        return "GPU";
+    if (t & CL_DEVICE_TYPE_CPU)
+        return "CPU";
+    if (t & CL_DEVICE_TYPE_ACCELERATOR)
+        return "accelerator";
     return "other";
 }
 
@@ -49,8 +52,8 @@ int main(void) {
             clGetDeviceInfo(devices[d], CL_DRIVER_VERSION, sizeof driver, driver, NULL);
             clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof type, &type, NULL);
             clGetDeviceInfo(devices[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL);
-            printf("  device %u:%u: %s, %s, %s, driver %s, %.1f GiB\n", p, d, dname, type_name(type),
-                   dversion, driver, (double)mem / (1024.0 * 1024.0 * 1024.0));
+            printf("  device %u:%u: %s, %s, %s, driver %s, %.1f GiB\n", p, d, dname, type_name(type), dversion, driver,
+                   (double)mem / (1024.0 * 1024.0 * 1024.0));
             ++devices_total;
         }
     }

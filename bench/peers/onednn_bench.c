@@ -42,13 +42,13 @@ static int compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-#define CHECK(call)                                                                                          \
-    do {                                                                                                     \
-        dnnl_status_t st_ = (call);                                                                          \
-        if (st_ != dnnl_success) {                                                                           \
-            fprintf(stderr, "onednn: %s failed: status %d\n", #call, (int)st_);                              \
-            return -1;                                                                                       \
-        }                                                                                                    \
+#define CHECK(call)                                                                                                    \
+    do {                                                                                                               \
+        dnnl_status_t st_ = (call);                                                                                    \
+        if (st_ != dnnl_success) {                                                                                     \
+            fprintf(stderr, "onednn: %s failed: status %d\n", #call, (int)st_);                                        \
+            return -1;                                                                                                 \
+        }                                                                                                              \
     } while (0)
 
 /* ---- data: bench_fill's distribution (no zeros, no subnormals, magnitudes 2^-4 to 2^4) --------- */
@@ -115,8 +115,8 @@ static void prims_release(struct prims *p) {
 /* Creates the forward_inference and backward primitives for n elements of dt, and three memory
  * objects over the caller's arrays. Returns -1 when oneDNN has no implementation (e.g. bf16 on
  * a CPU without the instructions its bf16 kernels need). */
-static int make(dnnl_engine_t engine, dnnl_data_type_t dt, size_t n, void *x, void *dy, void *out,
-                struct prims *p, dnnl_memory_t mem[3]) {
+static int make(dnnl_engine_t engine, dnnl_data_type_t dt, size_t n, void *x, void *dy, void *out, struct prims *p,
+                dnnl_memory_t mem[3]) {
     dnnl_dims_t dims = {(dnnl_dim_t)n};
 #if DNNL_VERSION_MAJOR >= 3
     dnnl_memory_desc_t md = NULL;
@@ -125,11 +125,11 @@ static int make(dnnl_engine_t engine, dnnl_data_type_t dt, size_t n, void *x, vo
     dnnl_status_t st = dnnl_eltwise_forward_primitive_desc_create(&fwd_pd, engine, dnnl_forward_inference,
                                                                   dnnl_eltwise_relu, md, md, ALPHA, 0.f, NULL);
     if (st == dnnl_success)
-        st = dnnl_eltwise_forward_primitive_desc_create(&train_pd, engine, dnnl_forward_training,
-                                                        dnnl_eltwise_relu, md, md, ALPHA, 0.f, NULL);
+        st = dnnl_eltwise_forward_primitive_desc_create(&train_pd, engine, dnnl_forward_training, dnnl_eltwise_relu, md,
+                                                        md, ALPHA, 0.f, NULL);
     if (st == dnnl_success)
-        st = dnnl_eltwise_backward_primitive_desc_create(&bwd_pd, engine, dnnl_eltwise_relu, md, md, md, ALPHA,
-                                                         0.f, train_pd, NULL);
+        st = dnnl_eltwise_backward_primitive_desc_create(&bwd_pd, engine, dnnl_eltwise_relu, md, md, md, ALPHA, 0.f,
+                                                         train_pd, NULL);
 #else
     dnnl_memory_desc_t mdv;
     const dnnl_memory_desc_t *md = &mdv;

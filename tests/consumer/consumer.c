@@ -52,8 +52,7 @@ int main(void) {
         rc = fail("lcl_tensor_create", status);
         goto cleanup;
     }
-    if ((status = lcl_tensor_write(tx, x)) != LCL_SUCCESS ||
-        (status = lcl_forward(ctx, 0.25, tx, ty)) != LCL_SUCCESS ||
+    if ((status = lcl_tensor_write(tx, x)) != LCL_SUCCESS || (status = lcl_forward(ctx, 0.25, tx, ty)) != LCL_SUCCESS ||
         (status = lcl_tensor_read(ty, y)) != LCL_SUCCESS) {
         rc = fail("lcl_forward", status);
         goto cleanup;

@@ -53,10 +53,10 @@ static struct {
 } config;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned long calls;     /* counted calls that may fail: all but releases, which k skips */
-static unsigned long releases;  /* counted releases */
-static unsigned long matching;  /* counted calls that match CLFAULT_CALL */
-static unsigned long writes;    /* forwarded counted commands that may write a buffer (kernels, copies, fills) */
+static unsigned long calls;    /* counted calls that may fail: all but releases, which k skips */
+static unsigned long releases; /* counted releases */
+static unsigned long matching; /* counted calls that match CLFAULT_CALL */
+static unsigned long writes;   /* forwarded counted commands that may write a buffer (kernels, copies, fills) */
 static struct {
     bool done;
     unsigned long at;
@@ -336,43 +336,45 @@ static void *resolve(void **slot, const char *name) {
 #define REAL(name) ((__typeof__(&name))resolve(&real_##name, #name))
 
 /* A call returning cl_int, with `after` run on the forwarded result (err). */
-#define WRAP_INT(kind, name, params, args, after)                                                          \
-    static void *real_##name;                                                                              \
-    EXPORT cl_int CL_API_CALL name params {                                                                \
-        bool counted;                                                                                      \
-        cl_int inject = enter(#name, CALLER, kind, &counted);                                              \
-        if (inject != CL_SUCCESS && kind != K_WAIT)                                                        \
-            return inject;                                                                                 \
-        cl_int err = REAL(name) args;                                                                      \
-        after;                                                                                             \
-        if (kind == K_WRITE)                                                                               \
-            count_write(counted, err);                                                                     \
-        return inject != CL_SUCCESS ? inject : err;                                                        \
+#define WRAP_INT(kind, name, params, args, after)                                                                      \
+    static void *real_##name;                                                                                          \
+    EXPORT cl_int CL_API_CALL name params {                                                                            \
+        bool counted;                                                                                                  \
+        cl_int inject = enter(#name, CALLER, kind, &counted);                                                          \
+        if (inject != CL_SUCCESS && kind != K_WAIT)                                                                    \
+            return inject;                                                                                             \
+        cl_int err = REAL(name) args;                                                                                  \
+        after;                                                                                                         \
+        if (kind == K_WRITE)                                                                                           \
+            count_write(counted, err);                                                                                 \
+        return inject != CL_SUCCESS ? inject : err;                                                                    \
     }
 
 /* A call returning an object (or a mapped pointer) through errcode_ret. */
-#define WRAP_OBJ(kind, rtype, otype, name, params, args)                                                    \
-    static void *real_##name;                                                                              \
-    EXPORT rtype CL_API_CALL name params {                                                                 \
-        bool counted;                                                                                      \
-        cl_int inject = enter(#name, CALLER, kind, &counted);                                              \
-        if (inject != CL_SUCCESS) {                                                                        \
-            if (errcode_ret)                                                                               \
-                *errcode_ret = inject;                                                                     \
-            return NULL;                                                                                   \
-        }                                                                                                  \
-        rtype made = REAL(name) args;                                                                      \
-        if ((int)(otype) < T_COUNT)                                                                        \
-            track_add(counted, (enum type)(otype), (const void *)made, #name);                             \
-        return made;                                                                                       \
+#define WRAP_OBJ(kind, rtype, otype, name, params, args)                                                               \
+    static void *real_##name;                                                                                          \
+    EXPORT rtype CL_API_CALL name params {                                                                             \
+        bool counted;                                                                                                  \
+        cl_int inject = enter(#name, CALLER, kind, &counted);                                                          \
+        if (inject != CL_SUCCESS) {                                                                                    \
+            if (errcode_ret)                                                                                           \
+                *errcode_ret = inject;                                                                                 \
+            return NULL;                                                                                               \
+        }                                                                                                              \
+        rtype made = REAL(name) args;                                                                                  \
+        if ((int)(otype) < T_COUNT)                                                                                    \
+            track_add(counted, (enum type)(otype), (const void *)made, #name);                                         \
+        return made;                                                                                                   \
     }
 
-#define RETAIN(otype, name, ctype)                                                                          \
+#define RETAIN(otype, name, ctype)                                                                                     \
     WRAP_INT(K_CALL, name, (ctype object), (object), if (err == CL_SUCCESS) track_add(counted, otype, object, #name))
-#define RELEASE(otype, name, ctype)                                                                         \
+#define RELEASE(otype, name, ctype)                                                                                    \
     WRAP_INT(K_RELEASE, name, (ctype object), (object), track_release(counted, otype, object, err))
 /* An enqueue's event, when it asked for one, is a new object. */
-#define EVENT_OUT if (err == CL_SUCCESS && event) track_add(counted, T_EVENT, *event, __func__)
+#define EVENT_OUT                                                                                                      \
+    if (err == CL_SUCCESS && event)                                                                                    \
+    track_add(counted, T_EVENT, *event, __func__)
 #define NO_OBJECT T_COUNT
 
 WRAP_INT(K_CALL, clGetPlatformIDs, (cl_uint num_entries, cl_platform_id *platforms, cl_uint *num_platforms),
@@ -410,8 +412,7 @@ WRAP_INT(K_CALL, clGetKernelWorkGroupInfo,
          (cl_kernel kernel, cl_device_id device, cl_kernel_work_group_info param_name, size_t size, void *value,
           size_t *size_ret),
          (kernel, device, param_name, size, value, size_ret), (void)0)
-WRAP_INT(K_CALL, clGetEventInfo,
-         (cl_event event, cl_event_info param_name, size_t size, void *value, size_t *size_ret),
+WRAP_INT(K_CALL, clGetEventInfo, (cl_event event, cl_event_info param_name, size_t size, void *value, size_t *size_ret),
          (event, param_name, size, value, size_ret), (void)0)
 WRAP_INT(K_CALL, clGetEventProfilingInfo,
          (cl_event event, cl_profiling_info param_name, size_t size, void *value, size_t *size_ret),
@@ -480,8 +481,8 @@ WRAP_INT(K_WRITE, clEnqueueCopyBuffer,
           cl_uint num_events, const cl_event *wait_list, cl_event *event),
          (queue, src, dst, src_offset, dst_offset, size, num_events, wait_list, event), EVENT_OUT)
 WRAP_INT(K_WRITE, clEnqueueFillBuffer,
-         (cl_command_queue queue, cl_mem buffer, const void *pattern, size_t pattern_size, size_t offset,
-          size_t size, cl_uint num_events, const cl_event *wait_list, cl_event *event),
+         (cl_command_queue queue, cl_mem buffer, const void *pattern, size_t pattern_size, size_t offset, size_t size,
+          cl_uint num_events, const cl_event *wait_list, cl_event *event),
          (queue, buffer, pattern, pattern_size, offset, size, num_events, wait_list, event), EVENT_OUT)
 WRAP_INT(K_ENQUEUE, clEnqueueUnmapMemObject,
          (cl_command_queue queue, cl_mem memobj, void *mapped, cl_uint num_events, const cl_event *wait_list,

@@ -105,11 +105,11 @@ static void check_report(const struct scenario_step *step, lcl_status st, const 
     }
     lcl_status want = expected_status(call, error);
     if (st != want)
-        scenario_problem("%s: %s failing with %s gave %s, expected %s (%s)", step->name, call,
-                         shim.error_name(error), lcl_status_string(st), lcl_status_string(want), message);
+        scenario_problem("%s: %s failing with %s gave %s, expected %s (%s)", step->name, call, shim.error_name(error),
+                         lcl_status_string(st), lcl_status_string(want), message);
     if (!strstr(message, call) || !strstr(message, shim.error_name(error)))
-        scenario_problem("%s: the message does not name %s and %s: \"%s\"", step->name, call,
-                         shim.error_name(error), message);
+        scenario_problem("%s: the message does not name %s and %s: \"%s\"", step->name, call, shim.error_name(error),
+                         message);
 }
 
 /* One try of a step on the device side: outputs set to their starting images, the op, the

@@ -12,14 +12,46 @@
 
 /* Every buffer a step may write, tensors first, then host arrays. */
 enum buffer_id {
-    B_X, B_DY, B_Y, B_DX, B_X2, B_X16, B_Y16, B_ARENA_X, B_ARENA_DY, B_ARENA_Y, B_ARENA_DX, B_ALPHA, B_DALPHA,
-    B_MASK, B_DENSE_X, B_DENSE_W, B_DENSE_B, B_DENSE_Y, B_DENSE_DY, B_DENSE_DX, B_DENSE_DW, B_DENSE_DB,
-    B_WX, B_WY, /* wrapped app buffers on the device side (lcl_tensor_wrap_cl) */
+    B_X,
+    B_DY,
+    B_Y,
+    B_DX,
+    B_X2,
+    B_X16,
+    B_Y16,
+    B_ARENA_X,
+    B_ARENA_DY,
+    B_ARENA_Y,
+    B_ARENA_DX,
+    B_ALPHA,
+    B_DALPHA,
+    B_MASK,
+    B_DENSE_X,
+    B_DENSE_W,
+    B_DENSE_B,
+    B_DENSE_Y,
+    B_DENSE_DY,
+    B_DENSE_DX,
+    B_DENSE_DW,
+    B_DENSE_DB,
+    B_WX,
+    B_WY,      /* wrapped app buffers on the device side (lcl_tensor_wrap_cl) */
     B_X2_VIEW, /* views: x2[3, 503), and the batch items of the arenas */
-    B_ITEM_X0, B_ITEM_X1, B_ITEM_X2, B_ITEM_DY0, B_ITEM_DY1, B_ITEM_DY2,
-    B_ITEM_Y0, B_ITEM_Y1, B_ITEM_Y2, B_ITEM_DX0, B_ITEM_DX1, B_ITEM_DX2,
+    B_ITEM_X0,
+    B_ITEM_X1,
+    B_ITEM_X2,
+    B_ITEM_DY0,
+    B_ITEM_DY1,
+    B_ITEM_DY2,
+    B_ITEM_Y0,
+    B_ITEM_Y1,
+    B_ITEM_Y2,
+    B_ITEM_DX0,
+    B_ITEM_DX1,
+    B_ITEM_DX2,
     B_TENSOR_COUNT,
-    B_HOST_Y = B_TENSOR_COUNT, B_HOST_DX,
+    B_HOST_Y = B_TENSOR_COUNT,
+    B_HOST_DX,
     B_COUNT
 };
 

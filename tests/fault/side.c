@@ -39,13 +39,13 @@ static const struct tensor_spec {
     [B_ALPHA] = {LCL_F32, 4, -1, 0, INPUT, 7, false},
     [B_DALPHA] = {LCL_F32, 4, -1, 0, POISON, 0, false},
     [B_MASK] = {LCL_MASK, N, -1, 0, POISON, 0, false},
-    [B_DENSE_X] = {LCL_F32, DENSE_BATCH * DENSE_IN, -1, 0, INPUT, 8, false},
-    [B_DENSE_W] = {LCL_F32, DENSE_OUT * DENSE_IN, -1, 0, INPUT, 9, false},
+    [B_DENSE_X] = {LCL_F32, DENSE_BATCH *DENSE_IN, -1, 0, INPUT, 8, false},
+    [B_DENSE_W] = {LCL_F32, DENSE_OUT *DENSE_IN, -1, 0, INPUT, 9, false},
     [B_DENSE_B] = {LCL_F32, DENSE_OUT, -1, 0, INPUT, 10, false},
-    [B_DENSE_Y] = {LCL_F32, DENSE_BATCH * DENSE_OUT, -1, 0, POISON, 0, false},
-    [B_DENSE_DY] = {LCL_F32, DENSE_BATCH * DENSE_OUT, -1, 0, INPUT, 11, false},
-    [B_DENSE_DX] = {LCL_F32, DENSE_BATCH * DENSE_IN, -1, 0, POISON, 0, false},
-    [B_DENSE_DW] = {LCL_F32, DENSE_OUT * DENSE_IN, -1, 0, POISON, 0, false},
+    [B_DENSE_Y] = {LCL_F32, DENSE_BATCH *DENSE_OUT, -1, 0, POISON, 0, false},
+    [B_DENSE_DY] = {LCL_F32, DENSE_BATCH *DENSE_OUT, -1, 0, INPUT, 11, false},
+    [B_DENSE_DX] = {LCL_F32, DENSE_BATCH *DENSE_IN, -1, 0, POISON, 0, false},
+    [B_DENSE_DW] = {LCL_F32, DENSE_OUT *DENSE_IN, -1, 0, POISON, 0, false},
     [B_DENSE_DB] = {LCL_F32, DENSE_OUT, -1, 0, POISON, 0, false},
     [B_WX] = {LCL_F32, N, -1, 0, INPUT, 12, true},
     [B_WY] = {LCL_F32, N, -1, 0, POISON, 0, true},
@@ -314,8 +314,7 @@ void side_check_unchanged(struct side *s, const struct scenario_step *step) {
             const float *a = id == B_HOST_Y ? s->host_y : s->host_dx;
             for (size_t i = 0; i <= N; ++i)
                 if (a[i] != host_poison) {
-                    scenario_problem("%s failed before enqueueing anything, yet wrote host element %zu", step->name,
-                                     i);
+                    scenario_problem("%s failed before enqueueing anything, yet wrote host element %zu", step->name, i);
                     break;
                 }
             continue;
@@ -330,8 +329,8 @@ void side_check_unchanged(struct side *s, const struct scenario_step *step) {
         if (st != LCL_SUCCESS)
             scenario_problem("%s: reading output %d after the fault: %s", step->name, id, lcl_last_error());
         else if (at < bytes)
-            scenario_problem("%s failed before enqueueing anything, yet changed output %d at byte %zu", step->name,
-                             id, at);
+            scenario_problem("%s failed before enqueueing anything, yet changed output %d at byte %zu", step->name, id,
+                             at);
         free(got);
         free(want);
     }

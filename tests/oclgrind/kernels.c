@@ -29,8 +29,12 @@ static void fill(lcl_dtype d, void *a, size_t n, unsigned seed) {
         double v = (double)((i * 7 + seed * 13) % 29) - 14.0;
         v *= (i % 5 == 0) ? 0.001 : 1.5;
         switch (d) {
-        case LCL_F64: ((double *)a)[i] = v; break;
-        case LCL_F32: ((float *)a)[i] = (float)v; break;
+        case LCL_F64:
+            ((double *)a)[i] = v;
+            break;
+        case LCL_F32:
+            ((float *)a)[i] = (float)v;
+            break;
         default: { /* f16 and bf16: small exact values in either format's bits */
             float f = (float)(int)v;
             uint32_t bits;
@@ -65,8 +69,7 @@ static lcl_tensor *at_offset(lcl_context *ctx, lcl_dtype d, size_t offset, size_
 }
 
 /* at_offset for any size: the parent's leading and trailing elements zeroed from the heap. */
-static lcl_tensor *malloc_free_at(lcl_context *ctx, size_t offset, size_t n, const void *data,
-                                  lcl_tensor **parent) {
+static lcl_tensor *malloc_free_at(lcl_context *ctx, size_t offset, size_t n, const void *data, lcl_tensor **parent) {
     lcl_tensor *v = NULL;
     void *zeros = calloc(offset + n + 3, sizeof(float));
     if (!zeros || lcl_tensor_create(ctx, LCL_F32, offset + n + 3, parent) || lcl_tensor_write(*parent, zeros) ||
@@ -85,12 +88,12 @@ typedef struct run {
     size_t n, offset;
     const void *x, *dy, *alpha; /* alpha: PReLU slopes */
     size_t channels, inner;
-    void *out, *out2;           /* results: y or dx; the mask or dalpha */
+    void *out, *out2; /* results: y or dx; the mask or dalpha */
 } run;
 
 enum op { FORWARD, BACKWARD, FROM_OUTPUT, MASKED, BATCH, PRELU_FORWARD, PRELU_BACKWARD, OP_COUNT };
-static const char *const op_names[OP_COUNT] = {"forward",  "backward",      "from_output",   "masked",
-                                               "batch",    "prelu_forward", "prelu_backward"};
+static const char *const op_names[OP_COUNT] = {"forward", "backward",      "from_output",   "masked",
+                                               "batch",   "prelu_forward", "prelu_backward"};
 
 /* The op on ctx's tensors at r->offset; out (and out2) read back into r. */
 static void run_op(lcl_context *ctx, enum op op, run *r) {
@@ -103,9 +106,15 @@ static void run_op(lcl_context *ctx, enum op op, run *r) {
     lcl_tensor *mask = NULL;
     lcl_status st = LCL_SUCCESS;
     switch (op) {
-    case FORWARD: st = lcl_forward(ctx, 0.25, x, out); break;
-    case BACKWARD: st = lcl_backward(ctx, -0.5, x, dy, out); break;
-    case FROM_OUTPUT: st = lcl_backward_from_output(ctx, 0.125, x, dy, out); break;
+    case FORWARD:
+        st = lcl_forward(ctx, 0.25, x, out);
+        break;
+    case BACKWARD:
+        st = lcl_backward(ctx, -0.5, x, dy, out);
+        break;
+    case FROM_OUTPUT:
+        st = lcl_backward_from_output(ctx, 0.125, x, dy, out);
+        break;
     case MASKED:
         if (lcl_tensor_create(ctx, LCL_MASK, 32 + n, &pm) || lcl_tensor_write(pm, (uint32_t[MAX_ELEMS]){0}) ||
             lcl_tensor_view(pm, 32, n, &mask))
@@ -123,8 +132,8 @@ static void run_op(lcl_context *ctx, enum op op, run *r) {
         double alphas[2] = {0.25, 3.0};
         st = lcl_forward_batch(ctx, 2, alphas, (const lcl_tensor *const *)items, items + 2);
         if (!st)
-            st = lcl_backward_batch(ctx, 2, alphas, (const lcl_tensor *const *)items,
-                                    (const lcl_tensor *const *)items, items);
+            st = lcl_backward_batch(ctx, 2, alphas, (const lcl_tensor *const *)items, (const lcl_tensor *const *)items,
+                                    items);
         for (int i = 0; i < 4; ++i)
             lcl_tensor_release(items[i]);
         break;
@@ -141,7 +150,8 @@ static void run_op(lcl_context *ctx, enum op op, run *r) {
             st = lcl_prelu_backward(ctx, r->channels, r->inner, alpha, x, dy, out, second);
         }
         break;
-    default: break;
+    default:
+        break;
     }
     if (st)
         fail(op_names[op]);
@@ -185,8 +195,8 @@ static void check(enum op op, lcl_dtype d, size_t n, size_t offset) {
     if (op == MASKED)
         same = same && memcmp(got2, want2, bytes(d, n)) == 0;
     char what[128];
-    snprintf(what, sizeof what, "%s %s n=%zu offset=%zu differs from the CPU backend", op_names[op],
-             lcl_dtype_name(d), n, offset);
+    snprintf(what, sizeof what, "%s %s n=%zu offset=%zu differs from the CPU backend", op_names[op], lcl_dtype_name(d),
+             n, offset);
     if (!same)
         fail(what);
 }
@@ -220,8 +230,8 @@ static int close_f32(const float *a, const float *b, size_t n, float tol) {
 }
 
 /* The dense layer (CLBlast's GEMM, dense.cl's epilogues) on ctx: y, then dx, dw, db, into out. */
-static lcl_status dense_on(lcl_context *ctx, size_t batch, size_t in, size_t out, size_t offset,
-                           const float *x, const float *w, const float *b, const float *dy, float *res) {
+static lcl_status dense_on(lcl_context *ctx, size_t batch, size_t in, size_t out, size_t offset, const float *x,
+                           const float *w, const float *b, const float *dy, float *res) {
     lcl_tensor *p[7] = {NULL}, *t[7] = {NULL};
     const size_t n[7] = {batch * in, out * in, out, batch * out, batch * out, batch * in, out * in};
     const float *data[7] = {x, w, b, NULL, dy, NULL, NULL};
@@ -278,8 +288,8 @@ static size_t dense_checks(void) {
                 fail("dense");
             } else if (!close_f32(got, want, total, 1e-5f)) {
                 char what[96];
-                snprintf(what, sizeof what, "dense %zux%zux%zu offset=%zu differs from the CPU backend", batch,
-                         in, out, offset);
+                snprintf(what, sizeof what, "dense %zux%zux%zu offset=%zu differs from the CPU backend", batch, in, out,
+                         offset);
                 fail(what);
             }
         }

@@ -23,12 +23,11 @@ int stress_fail(stress_worker *w, const char *fmt, ...) {
     return 0;
 }
 
-#define CALL(w, expr)                                                                                        \
-    do {                                                                                                     \
-        lcl_status call_status_ = (expr);                                                                    \
-        if (call_status_ != LCL_SUCCESS)                                                                     \
-            return stress_fail((w), "%s returned %s: %s", #expr, lcl_status_string(call_status_),           \
-                               lcl_last_error());                                                            \
+#define CALL(w, expr)                                                                                                  \
+    do {                                                                                                               \
+        lcl_status call_status_ = (expr);                                                                              \
+        if (call_status_ != LCL_SUCCESS)                                                                               \
+            return stress_fail((w), "%s returned %s: %s", #expr, lcl_status_string(call_status_), lcl_last_error());   \
     } while (0)
 
 /* ---- drawing arguments -------------------------------------------------------------------- */
@@ -273,8 +272,8 @@ static int op_batch(stress_worker *w) {
 
 /* ---- PReLU: a slope per channel, read from a tensor of x's dtype -------------------------- */
 
-static void prelu_reference(stress_worker *w, lcl_dtype d, size_t n, size_t channels, size_t inner,
-                            const void *slopes, int backward) {
+static void prelu_reference(stress_worker *w, lcl_dtype d, size_t n, size_t channels, size_t inner, const void *slopes,
+                            int backward) {
     for (size_t e = 0; e < n; ++e) {
         double a = bits_value(d, bits_get(d, slopes, e / inner % channels));
         uint64_t x = bits_get(d, w->x, e);
@@ -296,7 +295,8 @@ static int op_prelu(stress_worker *w) {
     /* The slopes sit at the end of arena b, past every dy (n <= 270). */
     lcl_tensor *v[4] = {NULL};
     int ok = make_view(w, ar->b, STRESS_ARENA - 8 - rng_below(&w->rng, 8), channels, &v[0]) &&
-             make_view(w, ar->a, pick_offset(w, n), n, &v[1]) && make_view(w, ar->b, rng_below(&w->rng, 1000), n, &v[2]);
+             make_view(w, ar->a, pick_offset(w, n), n, &v[1]) &&
+             make_view(w, ar->b, rng_below(&w->rng, 1000), n, &v[2]);
     lcl_tensor *alpha = v[0], *x = v[1], *dy = v[2];
     ok = ok && lcl_tensor_write(alpha, slopes) == LCL_SUCCESS && lcl_tensor_write(x, w->x) == LCL_SUCCESS &&
          lcl_tensor_write(dy, w->dy) == LCL_SUCCESS;
@@ -309,7 +309,8 @@ static int op_prelu(stress_worker *w) {
                       : lcl_prelu_forward(w->ctx, channels, inner, alpha, x, out);
     if (ok && st != LCL_SUCCESS)
         ok = stress_fail(w, "prelu %s [%zu, %zu]: %s", dtype_label(d), channels, inner, lcl_last_error());
-    ok = ok && check_output(w, out, w->x, backward ? w->dy : NULL, w->want, backward ? "prelu_backward" : "prelu_forward");
+    ok = ok &&
+         check_output(w, out, w->x, backward ? w->dy : NULL, w->want, backward ? "prelu_backward" : "prelu_forward");
     w->checked += ok;
     release_all(v, 4);
     return ok && !w->failed;
@@ -335,8 +336,8 @@ static int op_host(stress_worker *w) {
     else
         fill_poison(d, out, n);
     const void *x = in_place && !backward ? out : w->x, *dy = in_place && backward ? out : w->dy;
-    lcl_status st = backward ? lcl_backward_host(w->ctx, d, n, alpha, x, dy, out)
-                             : lcl_forward_host(w->ctx, d, n, alpha, x, out);
+    lcl_status st =
+        backward ? lcl_backward_host(w->ctx, d, n, alpha, x, dy, out) : lcl_forward_host(w->ctx, d, n, alpha, x, out);
     if (st != LCL_SUCCESS)
         return stress_fail(w, "host %s n=%zu: %s", dtype_label(d), n, lcl_last_error());
     compare_args args = {d, n, w->x, backward ? w->dy : NULL, w->want, out};
@@ -414,21 +415,38 @@ static int op_invalid(stress_worker *w) {
     lcl_tensor *bad_y[2] = {y, shifted};
     double bad_alpha[2] = {0.5, alpha};
     switch (ok ? kind : 0) {
-    case 0: st = lcl_forward(w->ctx, alpha, x, y); break;
-    case 1: st = lcl_backward(w->ctx, 0.5, x, y, NULL); break;
-    case 2: st = lcl_forward(w->ctx, 0.5, x, shifted); break; /* partial overlap */
-    case 3: st = lcl_backward_from_output(w->ctx, -0.5, x, x, y); break;
-    case 4: st = lcl_forward(w->ctx, 0.5, mask, y); break;
-    case 5: st = lcl_forward(w->ctx, 0.5, other, y); break;
-    case 6: st = lcl_forward_batch(w->ctx, 2, bad_alpha, bad_x, bad_y); break; /* item 1: bad alpha */
-    case 7: st = lcl_prelu_forward(w->ctx, n + 1, 1, x, x, y); break;         /* n not a multiple */
-    default: st = lcl_forward_host(w->ctx, d, n, 0.5, w->x, (char *)w->x + elem_size(d)); break;
+    case 0:
+        st = lcl_forward(w->ctx, alpha, x, y);
+        break;
+    case 1:
+        st = lcl_backward(w->ctx, 0.5, x, y, NULL);
+        break;
+    case 2:
+        st = lcl_forward(w->ctx, 0.5, x, shifted);
+        break; /* partial overlap */
+    case 3:
+        st = lcl_backward_from_output(w->ctx, -0.5, x, x, y);
+        break;
+    case 4:
+        st = lcl_forward(w->ctx, 0.5, mask, y);
+        break;
+    case 5:
+        st = lcl_forward(w->ctx, 0.5, other, y);
+        break;
+    case 6:
+        st = lcl_forward_batch(w->ctx, 2, bad_alpha, bad_x, bad_y);
+        break; /* item 1: bad alpha */
+    case 7:
+        st = lcl_prelu_forward(w->ctx, n + 1, 1, x, x, y);
+        break; /* n not a multiple */
+    default:
+        st = lcl_forward_host(w->ctx, d, n, 0.5, w->x, (char *)w->x + elem_size(d));
+        break;
     }
-    static const char *const names[] = {"forward with a NaN/inf alpha", "backward with dx NULL",
-                                        "forward with a partial overlap", "backward_from_output, alpha < 0",
-                                        "forward on a mask", "forward across contexts",
-                                        "batch with a bad alpha", "prelu, n not a multiple",
-                                        "host forward with a partial overlap"};
+    static const char *const names[] = {
+        "forward with a NaN/inf alpha",    "backward with dx NULL",   "forward with a partial overlap",
+        "backward_from_output, alpha < 0", "forward on a mask",       "forward across contexts",
+        "batch with a bad alpha",          "prelu, n not a multiple", "host forward with a partial overlap"};
     ok = ok && watch_end(w, &wt, st, names[kind]);
     if (ok && memcmp(w->extra, w->x, (n + 1) * elem_size(d)) != 0)
         ok = stress_fail(w, "%s was rejected but changed a host array", names[kind]);
@@ -445,8 +463,8 @@ typedef struct dense_shape {
 } dense_shape;
 
 /* |got - want| within 1e-5 of the sum of the magnitudes that made want. */
-static int dense_close(stress_worker *w, const char *what, const float *got, const double *want,
-                       const double *scale, size_t n) {
+static int dense_close(stress_worker *w, const char *what, const float *got, const double *want, const double *scale,
+                       size_t n) {
     for (size_t i = 0; i < n; ++i)
         if (!(fabs((double)got[i] - want[i]) <= 1e-5 * scale[i] + 1e-30))
             return stress_fail(w, "dense %s element %zu: got %.9g, expected %.9g", what, i, got[i], want[i]);
@@ -454,8 +472,8 @@ static int dense_close(stress_worker *w, const char *what, const float *got, con
 }
 
 /* y = f(x . w^T + b) in fp64, with each output's scale; then dz, dx, dw, db from dy. */
-static void dense_reference(const dense_shape *sh, const float *x, const float *wt, const float *b,
-                            const float *dy, double *ref) {
+static void dense_reference(const dense_shape *sh, const float *x, const float *wt, const float *b, const float *dy,
+                            double *ref) {
     size_t nb = sh->batch, ni = sh->in, no = sh->out, ny = nb * no;
     double *y = ref, *ys = ref + ny, *dx = ys + ny, *dxs = dx + nb * ni, *dw = dxs + nb * ni, *dws = dw + no * ni;
     double *db = dws + no * ni, *dbs = db + no, *dz = dbs + no;
@@ -527,8 +545,7 @@ static int op_dense(stress_worker *w) {
     float *got = w->got;
     size_t ny = nb * no;
     ok = ok && lcl_tensor_read(v[4], got) == LCL_SUCCESS && dense_close(w, "y", got, ref, ref + ny, ny);
-    st = ok ? lcl_dense_backward(w->ctx, nb, ni, no, sh.alpha, v[0], v[1], v[4], v[3], v[5], v[6], v[7])
-            : LCL_SUCCESS;
+    st = ok ? lcl_dense_backward(w->ctx, nb, ni, no, sh.alpha, v[0], v[1], v[4], v[3], v[5], v[6], v[7]) : LCL_SUCCESS;
     if (ok && st != LCL_SUCCESS)
         ok = stress_fail(w, "dense_backward [%zu x %zu -> %zu]: %s", nb, ni, no, lcl_last_error());
     const double *dx = ref + 2 * ny, *dw = dx + 2 * nb * ni, *db = dw + 2 * no * ni;
@@ -542,8 +559,8 @@ static int op_dense(stress_worker *w) {
 
 /* The mix. Weights roughly follow how often an app makes each call. */
 const stress_entry stress_ops[] = {
-    {"forward", op_forward, 4},   {"backward", op_backward, 3}, {"backward_from_output", op_from_output, 2},
-    {"masked", op_masked, 2},     {"batch", op_batch, 2},       {"prelu", op_prelu, 2},
-    {"host", op_host, 2},         {"invalid", op_invalid, 2},   {"dense", op_dense, 1},
+    {"forward", op_forward, 4}, {"backward", op_backward, 3}, {"backward_from_output", op_from_output, 2},
+    {"masked", op_masked, 2},   {"batch", op_batch, 2},       {"prelu", op_prelu, 2},
+    {"host", op_host, 2},       {"invalid", op_invalid, 2},   {"dense", op_dense, 1},
 };
 const size_t stress_op_count = sizeof stress_ops / sizeof stress_ops[0];
