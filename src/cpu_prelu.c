@@ -304,31 +304,15 @@ lcl_status lcl__cpu_prelu(const struct lcl__prelu *call, const void *alpha, cons
     return LCL_SUCCESS;
 }
 
-static double widen(lcl_dtype dtype, const void *p, size_t i) {
-    switch (dtype) {
-    case LCL_F32:
-        return ((const float *)p)[i];
-    case LCL_F64:
-        return ((const double *)p)[i];
-    case LCL_F16:
-        return lcl__half_to_float_inline(((const uint16_t *)p)[i]);
-    case LCL_BF16:
-        return lcl__bf16_to_float_inline(((const uint16_t *)p)[i]);
-    case LCL_MASK:
-        break;
-    }
-    return 0;
-}
-
 void lcl__prelu_sum_abs(const struct lcl__prelu *call, const void *x, const void *dy, double *sum_abs) {
     for (size_t c = 0; c < call->channels; ++c)
         sum_abs[c] = 0;
     size_t c = 0;
     size_t pos = 0;
     for (size_t e = 0; e < call->n; ++e) {
-        double v = widen(call->dtype, x, e);
+        double v = lcl__element_double(call->dtype, x, e);
         if (!(v > 0))
-            sum_abs[c] += fabs(v * widen(call->dtype, dy, e));
+            sum_abs[c] += fabs(v * lcl__element_double(call->dtype, dy, e));
         if (++pos == call->inner) {
             pos = 0;
             c = next_channel(c, call->channels);

@@ -195,6 +195,10 @@ lcl_status lcl__verify_compare(const struct lcl__eltwise *call, const void *sel,
 /* Compares two arrays of dtype bit for bit (any NaN equals any NaN); returns the first
  * differing index, or n when they agree. */
 size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size_t n);
+/* A malloc'd host copy of t's elements (*out NULL when t is NULL), for the checks. */
+lcl_status lcl__verify_snapshot(const lcl_tensor *t, void **out);
+/* Element i of a float array of dtype, widened to double (messages, bounds). */
+double lcl__element_double(lcl_dtype dtype, const void *p, size_t i);
 
 /* Storage-type conversions shared by the CPU backend and the checks. */
 float lcl__half_to_float(uint16_t h);

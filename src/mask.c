@@ -108,14 +108,6 @@ static lcl_status launch(lcl_context *ctx, bool forward, double alpha, const lcl
 
 /* ---- LEAKYCL_VERIFY ------------------------------------------------------------------------- */
 
-static lcl_status read_copy(const lcl_tensor *t, void **out) {
-    size_t bytes = lcl_tensor_bytes(t);
-    *out = malloc(bytes ? bytes : 1);
-    if (!*out)
-        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
-    return lcl_tensor_read(t, *out);
-}
-
 /* The first element whose mask bit differs, or n. */
 static size_t first_bit_difference(const uint32_t *a, const uint32_t *b, size_t n) {
     for (size_t i = 0; i < n; ++i)
@@ -128,15 +120,15 @@ static lcl_status verify(lcl_context *ctx, bool forward, double alpha, const lcl
                          const lcl_tensor *mask) {
     const char *fn = forward ? "lcl_forward_masked" : "lcl_backward_masked";
     void *host_in = NULL, *host_mask = NULL, *device_out = NULL, *device_mask = NULL, *want = NULL;
-    lcl_status st = read_copy(in, &host_in);
+    lcl_status st = lcl__verify_snapshot(in, &host_in);
     if (st == LCL_SUCCESS)
-        st = read_copy(mask, &host_mask);
+        st = lcl__verify_snapshot(mask, &host_mask);
     if (st == LCL_SUCCESS)
         st = launch(ctx, forward, alpha, in, out, mask);
     if (st == LCL_SUCCESS)
-        st = read_copy(out, &device_out);
+        st = lcl__verify_snapshot(out, &device_out);
     if (st == LCL_SUCCESS && forward)
-        st = read_copy(mask, &device_mask);
+        st = lcl__verify_snapshot(mask, &device_mask);
     size_t bytes = lcl_tensor_bytes(out);
     if (st == LCL_SUCCESS && !(want = malloc(bytes ? bytes : 1)))
         st = lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");

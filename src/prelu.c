@@ -230,33 +230,6 @@ static lcl_status launch(lcl_context *ctx, const struct lcl__prelu *call, const 
 
 /* ---- LEAKYCL_VERIFY ------------------------------------------------------------------------- */
 
-static lcl_status read_copy(const lcl_tensor *t, void **out) {
-    *out = NULL;
-    if (!t)
-        return LCL_SUCCESS;
-    size_t bytes = lcl_tensor_bytes(t);
-    *out = malloc(bytes ? bytes : 1);
-    if (!*out)
-        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
-    return lcl_tensor_read(t, *out);
-}
-
-static double element(lcl_dtype dtype, const void *p, size_t i) {
-    switch (dtype) {
-    case LCL_F32:
-        return ((const float *)p)[i];
-    case LCL_F64:
-        return ((const double *)p)[i];
-    case LCL_F16:
-        return lcl__half_to_float(((const uint16_t *)p)[i]);
-    case LCL_BF16:
-        return lcl__bf16_to_float(((const uint16_t *)p)[i]);
-    case LCL_MASK:
-        break;
-    }
-    return 0;
-}
-
 /* Device and CPU dalpha agree within the bound: both are within tol * sum|dy x| of the exact
  * sum before rounding to storage, which adds half an ulp of the storage type each. */
 static bool dalpha_close(lcl_dtype dtype, double got, double want, double sum_abs) {
@@ -279,8 +252,8 @@ static lcl_status compare(const char *fn, const struct lcl__prelu *call, const v
                          "LEAKYCL_VERIFY: %s %s, channels %zu, inner %zu, n %zu: first mismatch at index %zu (x %.9g): "
                          "device gave %.9g, CPU backend gave %.9g",
                          fn, lcl_dtype_name(call->dtype), call->channels, call->inner, call->n, i,
-                         element(call->dtype, x, i), element(call->dtype, device_out, i),
-                         element(call->dtype, want_out, i));
+                         lcl__element_double(call->dtype, x, i), lcl__element_double(call->dtype, device_out, i),
+                         lcl__element_double(call->dtype, want_out, i));
     if (!device_dalpha)
         return LCL_SUCCESS;
     double *sum_abs = malloc(call->channels * sizeof *sum_abs);
@@ -289,8 +262,8 @@ static lcl_status compare(const char *fn, const struct lcl__prelu *call, const v
     lcl__prelu_sum_abs(call, x, dy, sum_abs);
     lcl_status st = LCL_SUCCESS;
     for (size_t c = 0; c < call->channels && st == LCL_SUCCESS; ++c) {
-        double got = element(call->dtype, device_dalpha, c);
-        double want = element(call->dtype, want_dalpha, c);
+        double got = lcl__element_double(call->dtype, device_dalpha, c);
+        double want = lcl__element_double(call->dtype, want_dalpha, c);
         if (!dalpha_close(call->dtype, got, want, sum_abs[c]))
             st = lcl__fail(LCL_ERROR_OPENCL,
                            "LEAKYCL_VERIFY: %s %s, channels %zu, inner %zu, n %zu: dalpha[%zu]: device gave %.17g, "
@@ -305,17 +278,17 @@ static lcl_status compare(const char *fn, const struct lcl__prelu *call, const v
 static lcl_status verify(const char *fn, lcl_context *ctx, const struct lcl__prelu *call, const struct prelu_args *a) {
     void *alpha = NULL, *x = NULL, *dy = NULL, *out = NULL, *dalpha = NULL, *want = NULL, *want_dalpha = NULL;
     bool backward = call->op == LCL__OP_BACKWARD;
-    lcl_status st = read_copy(a->alpha, &alpha);
+    lcl_status st = lcl__verify_snapshot(a->alpha, &alpha);
     if (st == LCL_SUCCESS)
-        st = read_copy(a->x, &x);
+        st = lcl__verify_snapshot(a->x, &x);
     if (st == LCL_SUCCESS && backward)
-        st = read_copy(a->dy, &dy);
+        st = lcl__verify_snapshot(a->dy, &dy);
     if (st == LCL_SUCCESS)
         st = launch(ctx, call, a);
     if (st == LCL_SUCCESS)
-        st = read_copy(a->out, &out);
+        st = lcl__verify_snapshot(a->out, &out);
     if (st == LCL_SUCCESS && a->dalpha)
-        st = read_copy(a->dalpha, &dalpha);
+        st = lcl__verify_snapshot(a->dalpha, &dalpha);
     size_t out_bytes = lcl_tensor_bytes(a->out);
     size_t dalpha_bytes = lcl__bytes_for(call->dtype, call->channels);
     if (st == LCL_SUCCESS &&

@@ -45,8 +45,7 @@ size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size
     return n;
 }
 
-/* Widens element i of a float array to double, for messages. */
-static double element_value(lcl_dtype dtype, const void *p, size_t i) {
+double lcl__element_double(lcl_dtype dtype, const void *p, size_t i) {
     switch (dtype) {
     case LCL_F32:
         return ((const float *)p)[i];
@@ -62,7 +61,7 @@ static double element_value(lcl_dtype dtype, const void *p, size_t i) {
     return 0;
 }
 
-static lcl_status snapshot(const lcl_tensor *t, void **out) {
+lcl_status lcl__verify_snapshot(const lcl_tensor *t, void **out) {
     *out = NULL;
     if (!t)
         return LCL_SUCCESS;
@@ -79,9 +78,9 @@ void lcl__verify_discard(struct lcl__verify *v) {
 }
 
 lcl_status lcl__verify_begin(const lcl_tensor *sel, const lcl_tensor *grad, struct lcl__verify *v) {
-    lcl_status st = snapshot(sel, &v->sel);
+    lcl_status st = lcl__verify_snapshot(sel, &v->sel);
     if (st == LCL_SUCCESS)
-        st = snapshot(grad, &v->grad);
+        st = lcl__verify_snapshot(grad, &v->grad);
     if (st != LCL_SUCCESS)
         lcl__verify_discard(v);
     return st;
@@ -98,15 +97,15 @@ lcl_status lcl__verify_compare(const struct lcl__eltwise *call, const void *sel,
     lcl_status st = LCL_SUCCESS;
     if (i < call->n) {
         char inputs[96];
-        int len = snprintf(inputs, sizeof inputs, "x %.9g", element_value(call->dtype, sel, i));
+        int len = snprintf(inputs, sizeof inputs, "x %.9g", lcl__element_double(call->dtype, sel, i));
         if (grad && len > 0 && (size_t)len < sizeof inputs)
-            snprintf(inputs + len, sizeof inputs - (size_t)len, ", dy %.9g", element_value(call->dtype, grad, i));
+            snprintf(inputs + len, sizeof inputs - (size_t)len, ", dy %.9g", lcl__element_double(call->dtype, grad, i));
         st = lcl__fail(LCL_ERROR_OPENCL,
                        "LEAKYCL_VERIFY: %s %s, alpha %.17g, n %zu: first mismatch at index %zu (%s): device gave "
                        "%.9g, CPU backend gave %.9g",
                        call->op == LCL__OP_FORWARD ? "forward" : "backward", lcl_dtype_name(call->dtype), call->alpha,
-                       call->n, i, inputs, element_value(call->dtype, device_out, i),
-                       element_value(call->dtype, expected, i));
+                       call->n, i, inputs, lcl__element_double(call->dtype, device_out, i),
+                       lcl__element_double(call->dtype, expected, i));
     }
     free(expected);
     return st;
@@ -114,7 +113,7 @@ lcl_status lcl__verify_compare(const struct lcl__eltwise *call, const void *sel,
 
 lcl_status lcl__verify_end(const struct lcl__eltwise *call, const lcl_tensor *out, struct lcl__verify *v) {
     void *device_out = NULL;
-    lcl_status st = snapshot(out, &device_out);
+    lcl_status st = lcl__verify_snapshot(out, &device_out);
     if (st == LCL_SUCCESS)
         st = lcl__verify_compare(call, v->sel, v->grad, device_out);
     free(device_out);
