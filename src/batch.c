@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Fields per item in the table: x offset, dy offset, output offset, n, alpha bits (batch.cl). */
 #define BATCH_FIELDS 5
@@ -249,25 +248,11 @@ static void cpu_item_range(const struct batch *b, size_t i, size_t lo, size_t hi
 
 static bool is_small(const struct batch *b, size_t i) { return lcl_tensor_bytes(b->x[i]) < CPU_SMALL_ITEM_BYTES; }
 
-/* Items from half the last-level cache up, where cpu.c streams its stores (its threshold,
- * computed the same way), run as whole lcl__cpu_eltwise calls so that they stream too. */
-static size_t stream_bytes(void) {
-    static atomic_size_t cached; /* 0 until computed; racing threads store the same value */
-    size_t bytes = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (bytes == 0) {
-        long l3 = -1;
-#if defined(_SC_LEVEL3_CACHE_SIZE)
-        l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-#endif
-        bytes = l3 > 0 ? (size_t)l3 / 2 : ((size_t)16 << 20);
-        if (bytes < ((size_t)1 << 20))
-            bytes = (size_t)1 << 20;
-        atomic_store_explicit(&cached, bytes, memory_order_relaxed);
-    }
-    return bytes;
+/* Items from where cpu.c streams its stores up run as whole lcl__cpu_eltwise calls, so that
+ * they stream too. */
+static bool is_huge(const struct batch *b, size_t i) {
+    return lcl_tensor_bytes(b->x[i]) >= lcl__cpu_stream_min_bytes();
 }
-
-static bool is_huge(const struct batch *b, size_t i) { return lcl_tensor_bytes(b->x[i]) >= stream_bytes(); }
 
 /* Where thread t of count starts in item i: near t/count of the way, on a 64-byte line of the
  * output, so that no two threads write one line. */

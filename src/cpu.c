@@ -22,7 +22,7 @@
  * elements on, streaming was faster there.) */
 #define LCL__STREAM_MIN_FALLBACK ((size_t)16 << 20)
 
-static size_t stream_min_bytes(void) {
+size_t lcl__cpu_stream_min_bytes(void) {
     static atomic_size_t cached; /* 0 until computed; racing threads store the same value */
     size_t bytes = atomic_load_explicit(&cached, memory_order_relaxed);
     if (bytes == 0) {
@@ -170,7 +170,7 @@ void lcl__cpu_eltwise(const struct lcl__eltwise *call, const void *sel, const vo
     size_t size = lcl_dtype_size(call->dtype);
     size_t bytes = n * size;
     double alpha = call->alpha;
-    bool stream = bytes >= stream_min_bytes();
+    bool stream = bytes >= lcl__cpu_stream_min_bytes();
     if (n < LCL__PARALLEL_MIN) {
         kernel(n, alpha, sel, grad, out, stream);
         return;

@@ -8,7 +8,6 @@
 #include "internal.h"
 
 #include <omp.h>
-#include <unistd.h>
 
 /* Below this many bytes of output one thread does it all. */
 #define PARALLEL_MIN_BYTES ((size_t)256 << 10)
@@ -74,24 +73,6 @@ LCL__CPU_MASK_LOOPS(f32, float, float, LCL__IDENTITY, LCL__IDENTITY)
 LCL__CPU_MASK_LOOPS(f64, double, double, LCL__IDENTITY, LCL__IDENTITY)
 LCL__CPU_MASK_LOOPS(f16, uint16_t, float, lcl__half_to_float_inline, lcl__float_to_half_inline)
 LCL__CPU_MASK_LOOPS(bf16, uint16_t, float, lcl__bf16_to_float_inline, lcl__float_to_bf16_inline)
-
-/* Outputs this large go out with non-temporal stores: they cannot stay in cache anyway (half
- * the last-level cache, as cpu.c decides for the plain ops). */
-static size_t stream_min_bytes(void) {
-    static atomic_size_t cached; /* 0 until computed; racing threads store the same value */
-    size_t bytes = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (bytes == 0) {
-        long l3 = -1;
-#if defined(_SC_LEVEL3_CACHE_SIZE)
-        l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-#endif
-        bytes = l3 > 0 ? (size_t)l3 / 2 : ((size_t)16 << 20);
-        if (bytes < ((size_t)1 << 20))
-            bytes = (size_t)1 << 20;
-        atomic_store_explicit(&cached, bytes, memory_order_relaxed);
-    }
-    return bytes;
-}
 
 /* One call over words [w0, w1): forward when mask_out is set, else backward. */
 struct mask_call {
@@ -210,7 +191,7 @@ static void mask_words(const struct mask_call *m, size_t w0, size_t w1) {
 static void run_threaded(struct mask_call *m) {
     size_t words = m->n / 32 + (m->n % 32 != 0);
     size_t bytes = m->n * lcl_dtype_size(m->dtype);
-    m->stream = bytes >= stream_min_bytes() && (uintptr_t)m->out % 32 == 0;
+    m->stream = bytes >= lcl__cpu_stream_min_bytes() && (uintptr_t)m->out % 32 == 0;
     if (m->n * lcl_dtype_size(m->dtype) < PARALLEL_MIN_BYTES) {
         mask_words(m, 0, words);
         return;

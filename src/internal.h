@@ -141,9 +141,15 @@ struct lcl__eltwise {
 
 /* Checks shared by the tensor ops and the host functions (ops.c). */
 lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dtype, double alpha);
+/* t is not NULL, belongs to ctx and, when like is given, has like's dtype and size. */
+lcl_status lcl__check_tensor(const char *fn, const char *name, const lcl_context *ctx, const lcl_tensor *t,
+                             const lcl_tensor *like);
 
 /* CPU backend (cpu.c): host arrays of dtype; out may equal sel or grad. */
 void lcl__cpu_eltwise(const struct lcl__eltwise *call, const void *sel, const void *grad, void *out);
+/* Outputs from this many bytes (half the last-level cache) go out with non-temporal stores:
+ * they cannot stay in cache anyway. */
+size_t lcl__cpu_stream_min_bytes(void);
 
 /* OpenCL backend (opencl_ops.c): enqueues the kernel on ctx's queue. */
 lcl_status lcl__cl_eltwise(lcl_context *ctx, const struct lcl__eltwise *call, const lcl_tensor *sel,
