@@ -5,21 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lcl_status check_float(const char *fn, const char *name, const lcl_context *ctx, const lcl_tensor *t,
-                              const lcl_tensor *like) {
-    if (!t)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn, name);
-    if (t->ctx != ctx)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s belongs to another context", fn, name);
-    if (like && t->dtype != like->dtype)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is %s but the first tensor is %s", fn, name,
-                         lcl_dtype_name(t->dtype), lcl_dtype_name(like->dtype));
-    if (like && t->n != like->n)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s has %zu elements but the first tensor has %zu", fn, name,
-                         t->n, like->n);
-    return LCL_SUCCESS;
-}
-
 static lcl_status check_mask(const char *fn, const lcl_context *ctx, const lcl_tensor *mask, size_t n) {
     if (!mask)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: mask is NULL", fn);
@@ -47,9 +32,9 @@ static lcl_status validate(const char *fn, bool forward, lcl_context *ctx, doubl
     const char *out_name = forward ? "y" : "dx";
     if (!ctx)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    lcl_status st = check_float(fn, in_name, ctx, in, NULL);
+    lcl_status st = lcl__check_tensor(fn, in_name, ctx, in, NULL);
     if (st == LCL_SUCCESS)
-        st = check_float(fn, out_name, ctx, out, in);
+        st = lcl__check_tensor(fn, out_name, ctx, out, in);
     if (st == LCL_SUCCESS)
         st = lcl__check_call(fn, ctx, in->dtype, alpha);
     if (st == LCL_SUCCESS)

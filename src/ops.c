@@ -23,8 +23,8 @@ lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dty
     return LCL_SUCCESS;
 }
 
-static lcl_status check_tensor(const char *fn, const char *name, const lcl_context *ctx, const lcl_tensor *t,
-                               const lcl_tensor *like) {
+lcl_status lcl__check_tensor(const char *fn, const char *name, const lcl_context *ctx, const lcl_tensor *t,
+                             const lcl_tensor *like) {
     if (!t)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn, name);
     if (t->ctx != ctx)
@@ -57,11 +57,11 @@ static lcl_status validate(const char *fn, const struct tensor_names *names, lcl
                            const lcl_tensor *sel, const lcl_tensor *grad, const lcl_tensor *out, bool has_grad) {
     if (!ctx)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    lcl_status st = check_tensor(fn, names->sel, ctx, sel, NULL);
+    lcl_status st = lcl__check_tensor(fn, names->sel, ctx, sel, NULL);
     if (st == LCL_SUCCESS && has_grad)
-        st = check_tensor(fn, names->grad, ctx, grad, sel);
+        st = lcl__check_tensor(fn, names->grad, ctx, grad, sel);
     if (st == LCL_SUCCESS)
-        st = check_tensor(fn, names->out, ctx, out, sel);
+        st = lcl__check_tensor(fn, names->out, ctx, out, sel);
     if (st == LCL_SUCCESS)
         st = lcl__check_call(fn, ctx, sel->dtype, alpha);
     if (st == LCL_SUCCESS)
