@@ -397,6 +397,19 @@ static void measure_extra(struct bench_run *run, const char *spec, lcl_context *
     bench_extra_release(&e);
 }
 
+/* The point's tensors and the device's own copy of their bytes, timed; -1 (reported, nothing
+ * kept) on failure. */
+static int point_setup(struct bench_run *run, const char *spec, lcl_context *ctx, lcl_dtype dtype, size_t n,
+                       const struct host_arrays *h, struct point *p, struct bench_stats *copy) {
+    if (point_create(ctx, dtype, n, h->x, h->dy, p) != 0 ||
+        time_copy(ctx, p, h->x, n * lcl_dtype_size(dtype), &run->opt->timing, copy) != 0) {
+        report_failure(run, spec, "setup", dtype, n);
+        point_release(p);
+        return -1;
+    }
+    return 0;
+}
+
 /* 1,000 items of 1,024 elements as one batch call and as 1,000 calls, side by side. */
 static void measure_small_items(struct bench_run *run, const char *spec, lcl_context *ctx, lcl_dtype dtype,
                                 const struct host_arrays *h) {
@@ -406,12 +419,8 @@ static void measure_small_items(struct bench_run *run, const char *spec, lcl_con
         return;
     struct point p;
     struct bench_stats copy = {0, 0, 0, 0};
-    if (point_create(ctx, dtype, n, h->x, h->dy, &p) != 0 ||
-        time_copy(ctx, &p, h->x, n * lcl_dtype_size(dtype), &o->timing, &copy) != 0) {
-        report_failure(run, spec, "setup", dtype, n);
-        point_release(&p);
+    if (point_setup(run, spec, ctx, dtype, n, h, &p, &copy) != 0)
         return;
-    }
     for (int op = BENCH_BATCH_SMALL_ITEMS; op <= BENCH_CALLS_SMALL_ITEMS; ++op)
         if (o->ops[op])
             measure_extra(run, spec, ctx, (enum bench_op)op, dtype, n, &p, copy.median);
@@ -423,12 +432,8 @@ static void measure_point(struct bench_run *run, const char *spec, lcl_context *
     const struct bench_options *o = run->opt;
     struct point p;
     struct bench_stats copy = {0, 0, 0, 0};
-    if (point_create(ctx, dtype, n, h->x, h->dy, &p) != 0 ||
-        time_copy(ctx, &p, h->x, n * lcl_dtype_size(dtype), &o->timing, &copy) != 0) {
-        report_failure(run, spec, "setup", dtype, n);
-        point_release(&p);
+    if (point_setup(run, spec, ctx, dtype, n, h, &p, &copy) != 0)
         return;
-    }
     struct bench_stats h2d = {0, 0, 0, 0};
     struct bench_stats d2h = {0, 0, 0, 0};
     if (o->views[BENCH_OFFLOAD] && p.mem[3] &&
