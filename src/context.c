@@ -185,15 +185,13 @@ static lcl_status device_has_extension(cl_device_id device, const char *name, bo
     return st;
 }
 
-/* Whether the device's version string names `what` ("OpenCL 3.0 PoCL ...", "OpenCL 3.0 CUDA"). */
-static bool version_names(cl_device_id device, const char *what) {
-    char version[256] = "";
-    if (clGetDeviceInfo(device, CL_DEVICE_VERSION, sizeof version - 1, version, NULL) != CL_SUCCESS)
-        return false;
-    return strstr(version, what) != NULL;
+/* The device's version string ("OpenCL 3.0 PoCL ...", "OpenCL 3.0 CUDA"), or "" where the query
+ * fails: it only picks faster kernel shapes, never what is computed. */
+static void device_version(cl_device_id device, char *version, size_t size) {
+    if (clGetDeviceInfo(device, CL_DEVICE_VERSION, size - 1, version, NULL) != CL_SUCCESS)
+        version[0] = '\0';
+    version[size - 1] = '\0';
 }
-
-static bool is_pocl(cl_device_id device) { return version_names(device, "PoCL") || version_names(device, "pocl"); }
 
 static lcl_context *context_alloc(void) {
     lcl_context *ctx = calloc(1, sizeof *ctx);
@@ -255,13 +253,15 @@ static lcl_status init_device_info(lcl_context *ctx) {
     if ((st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
         return st;
     bool gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+    char version[256] = "";
+    device_version(ctx->device, version, sizeof version);
+    /* NVIDIA's vstore_half_rte and vloada_half ran fp16 at a quarter to a half of the copy
+     * bandwidth on an H200 where bf16, integer arithmetic, ran at full speed. */
+    bool soft_half = !gpu || strstr(version, "CUDA") != NULL;
     /* Tests only: LEAKYCL_KERNEL_SHAPE=gpu runs the GPU kernels' shapes (a vector per work-item,
      * aligned whole-vector accesses, no non-temporal stores) on a CPU device such as PoCL, so
      * that they are checked bit for bit where there is no GPU; =cpu the other way round. The
      * f16 conversions stay the device's (PoCL's vload_half misbehaves at odd offsets). */
-    /* NVIDIA's vstore_half_rte and vloada_half ran fp16 at a quarter to a half of the copy
-     * bandwidth on an H200 where bf16, integer arithmetic, ran at full speed. */
-    bool soft_half = !gpu || version_names(ctx->device, "CUDA");
     const char *shape = getenv("LEAKYCL_KERNEL_SHAPE");
     if (shape && (strcmp(shape, "gpu") == 0 || strcmp(shape, "cpu") == 0))
         gpu = strcmp(shape, "gpu") == 0;
@@ -284,7 +284,7 @@ static lcl_status init_device_info(lcl_context *ctx) {
     /* PoCL's CPU device runs a contiguous run per work-item fastest, and its clang compiles
      * non-temporal stores, which spare large outputs the read before each line is written. */
     ctx->chunk = gpu ? 1 : LCL__CPU_CHUNK;
-    ctx->nontemporal = !gpu && is_pocl(ctx->device);
+    ctx->nontemporal = !gpu && (strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL);
     /* Other GPUs convert halves in hardware; CPU devices are faster with the integer form. */
     ctx->soft_half = soft_half;
     ctx->backend = LCL_BACKEND_OPENCL;
