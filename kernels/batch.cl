@@ -35,7 +35,7 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
     return lo;
 }
 
-/* Finds this work-item's item; sets item fields f, n, alpha and the first vector `at`. */
+/* Finds this work-item's item; sets gid, item, its fields f, n and alpha. */
 #define LCL_BATCH_LOOKUP                                                                                     \
     ulong gid = get_global_id(0);                                                                            \
     if (gid >= total)                                                                                        \
@@ -45,8 +45,7 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
     ulong item = lcl_batch_item(table, first_item[0], first_item[1] + 1, gid);                               \
     __global const ulong *f = table + items + 1 + item * LCL_BATCH_FIELDS;                                   \
     ulong n = f[3];                                                                                          \
-    compute_t alpha = LCL_ALPHA_FROM_BITS(f[4]);                                                             \
-    ulong at = (gid - table[item]) * LCL_CHUNK;
+    compute_t alpha = LCL_ALPHA_FROM_BITS(f[4]);
 
 #if LCL_CHUNK == 1
 /* GPUs: a work-item takes up to LCL_BATCH_VECTORS vectors of its item, `span` work-items apart
@@ -74,7 +73,6 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
 __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
                                 __global const storage_t *x_base, __global storage_t *y_base) {
     LCL_BATCH_LOOKUP
-    (void)at;
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
     LCL_BATCH_STRIDED(LCL_FAST2(x, y), LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST),
@@ -85,7 +83,6 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
                                  __global const storage_t *x_base, __global const storage_t *dy_base,
                                  __global storage_t *dx_base) {
     LCL_BATCH_LOOKUP
-    (void)at;
     __global const storage_t *x = x_base + f[0];
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
@@ -95,15 +92,18 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
 
 #else /* CPU devices: a contiguous chunk per work-item */
 
+/* The first vector of this work-item's chunk within its item. */
+#define LCL_BATCH_AT ((gid - table[item]) * LCL_CHUNK)
+
 __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
                                 __global const storage_t *x_base, __global storage_t *y_base) {
     LCL_BATCH_LOOKUP
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
     if (LCL_FAST2(x, y)) {
-        LCL_FOR_CHUNK_AT(at, n, LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_FORWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_FORWARD_S)
     } else {
-        LCL_FOR_CHUNK_AT(at, n, LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
     }
 }
 
@@ -115,9 +115,9 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
     if (LCL_FAST3(x, dy, dx)) {
-        LCL_FOR_CHUNK_AT(at, n, LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_BACKWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_BACKWARD_S)
     } else {
-        LCL_FOR_CHUNK_AT(at, n, LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
     }
 }
 
