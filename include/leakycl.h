@@ -391,7 +391,9 @@ LCL_API lcl_status lcl_backward_host(lcl_context *ctx, lcl_dtype dtype, size_t n
  * CLBlast's GEMM kernels on its first dense call (seconds on PoCL, which then caches them) and
  * keeps device workspaces (dz, db's partial sums, CLBlast's temporary buffer) for later calls:
  * after the first call of a size, calls allocate nothing. One dense backward at a time per
- * context uses the workspace: others from other threads wait their turn.
+ * context uses the workspace: others from other threads wait their turn. CLBlast 1.5 is not
+ * safe to call from two threads at once, so leakycl makes one CLBlast call at a time in the
+ * process (each only enqueues work, but a first GEMM of a shape compiles while others wait).
  *
  * Rules: batch, in and out are at least 1; every tensor is LCL_F32 (another dtype is rejected
  * with LCL_ERROR_INVALID_ARGUMENT), belongs to @p ctx and has exactly the elements its shape

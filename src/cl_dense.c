@@ -9,6 +9,15 @@
 #ifdef LEAKYCL_HAVE_CLBLAST
 
 #include <clblast_c.h>
+#include <pthread.h>
+
+/* CLBlast 1.5 (Debian 12's) is not safe to call from two threads at once: building its
+ * per-device parameter database races on shared entries (a use-after-free under ASan, with two
+ * contexts each making their first GEMM, found by tests/stress; CLBlast 1.6.1 fixed a race of
+ * the same kind in its caches, issue 486). Contexts are independent in leakycl's contract, so
+ * every CLBlast call is serialised here. The calls only enqueue work (apart from the first
+ * compile of a shape), so the lock is held briefly. */
+static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *clblast_name(CLBlastStatusCode code) {
     switch (code) {
@@ -107,18 +116,23 @@ static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
         return st;
     size_t temp_bytes = 0;
     atomic_store(&ctx->used_clblast, true);
+    pthread_mutex_lock(&clblast_lock);
     st = clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->a_off,
                                                   g->lda, g->b_off, g->ldb, g->c_off, g->ldc, &ctx->queue, &temp_bytes),
                        "CLBlastSGemmTempBufferSize", g->what);
+    pthread_mutex_unlock(&clblast_lock);
     cl_mem temp = NULL;
     if (st == LCL_SUCCESS)
         st = lcl__workspace_device(ctx, ws, temp_bytes ? temp_bytes : 1, &temp);
     cl_event event = NULL;
-    if (st == LCL_SUCCESS)
+    if (st == LCL_SUCCESS) {
+        pthread_mutex_lock(&clblast_lock);
         st = clblast_check(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, g->a,
                                                       g->a_off, g->lda, g->b, g->b_off, g->ldb, 0.0f, g->c, g->c_off,
                                                       g->ldc, &ctx->queue, &event, temp),
                            "CLBlastSgemmWithTempBuffer", g->what);
+        pthread_mutex_unlock(&clblast_lock);
+    }
     if (event)
         clReleaseEvent(event);
     lcl__workspace_unlock(ws);
@@ -242,8 +256,11 @@ lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *cal
  * cannot be cleared per context, so other contexts recompile theirs (from PoCL's or the
  * driver's cache) on their next dense call. */
 void lcl__cl_dense_release(lcl_context *ctx) {
-    if (atomic_load(&ctx->used_clblast))
+    if (atomic_load(&ctx->used_clblast)) {
+        pthread_mutex_lock(&clblast_lock);
         CLBlastClearCache();
+        pthread_mutex_unlock(&clblast_lock);
+    }
 }
 
 #else /* no CLBlast */

@@ -6,6 +6,9 @@
  *                             on its own tensors and checking every result bit for bit
  *   leakycl_stress contexts   8 threads each create a context, use it and release it, a few
  *                             rounds, all at once
+ *   leakycl_stress first-dense like contexts, but in each round the 8 threads make their new
+ *                             context's first dense call at the same moment: the first GEMM
+ *                             builds CLBlast's process-wide state, which raced (cl_dense.c)
  *
  * It prints how many calls were checked and exits 1 on the first wrong result (with the
  * element, the inputs and LEAKYCL_TEST_SEED to repeat it). */
@@ -172,31 +175,49 @@ typedef struct own_run {
     stress_worker *w;
     size_t rounds, calls;
     pthread_barrier_t *start;
+    const stress_entry *first; /* NULL, or the op every thread makes at once in each round */
 } own_run;
 
-static void *own_thread(void *arg) {
-    own_run *run = arg;
-    stress_worker *w = run->w;
-    unsigned total = total_weight();
-    pthread_barrier_wait(run->start);
-    for (size_t r = 0; r < run->rounds && !w->failed; ++r) {
-        lcl_status st = lcl_context_create(NULL, &w->ctx);
-        if (st != LCL_SUCCESS) {
-            stress_fail(w, "round %zu: lcl_context_create: %s", r, lcl_last_error());
-            break;
-        }
-        if (arenas_create(w))
-            for (size_t k = 0; k < run->calls && !w->failed; ++k)
-                run_one(w, total);
-        arenas_release(w);
-        memset(w->arenas, 0, sizeof w->arenas);
-        lcl_context_release(w->ctx);
-        w->ctx = NULL;
-    }
+static const stress_entry *op_named(const char *name) {
+    for (size_t i = 0; i < stress_op_count; ++i)
+        if (strcmp(stress_ops[i].name, name) == 0)
+            return &stress_ops[i];
     return NULL;
 }
 
-static int stress_contexts(size_t rounds, size_t calls) {
+/* One round: a fresh context, its first call of run->first made by every thread at the same
+ * moment (where a library's process-wide state gets built), then the mixed calls. A thread
+ * that failed still meets the others at the barrier, which every round has. */
+static void own_round(own_run *run, size_t r, unsigned total) {
+    stress_worker *w = run->w;
+    int ready = !w->failed;
+    if (ready && lcl_context_create(NULL, &w->ctx) != LCL_SUCCESS)
+        ready = stress_fail(w, "round %zu: lcl_context_create: %s", r, lcl_last_error());
+    ready = ready && arenas_create(w);
+    if (run->first) {
+        pthread_barrier_wait(run->start);
+        if (ready)
+            ready = run->first->run(w);
+    }
+    for (size_t k = 0; ready && k < run->calls && !w->failed; ++k)
+        run_one(w, total);
+    if (w->ctx)
+        arenas_release(w);
+    memset(w->arenas, 0, sizeof w->arenas);
+    lcl_context_release(w->ctx);
+    w->ctx = NULL;
+}
+
+static void *own_thread(void *arg) {
+    own_run *run = arg;
+    unsigned total = total_weight();
+    pthread_barrier_wait(run->start);
+    for (size_t r = 0; r < run->rounds && (run->first || !run->w->failed); ++r)
+        own_round(run, r, total);
+    return NULL;
+}
+
+static int stress_contexts(size_t rounds, size_t calls, const stress_entry *first) {
     lcl_context *other = NULL;
     if (lcl_context_create("cpu", &other) != LCL_SUCCESS)
         return 1;
@@ -208,7 +229,7 @@ static int stress_contexts(size_t rounds, size_t calls) {
     double t0 = now_seconds();
     for (int t = 0; t < STRESS_THREADS; ++t) {
         worker_init(&workers[t], t, NULL, other);
-        runs[t] = (own_run){&workers[t], rounds, calls, &start};
+        runs[t] = (own_run){&workers[t], rounds, calls, &start, first};
         if (pthread_create(&threads[t], NULL, own_thread, &runs[t]) != 0) {
             fprintf(stderr, "FAIL: pthread_create\n");
             return 1;
@@ -219,7 +240,8 @@ static int stress_contexts(size_t rounds, size_t calls) {
     pthread_barrier_destroy(&start);
     const char *device = getenv("LEAKYCL_DEVICE");
     char what[96];
-    snprintf(what, sizeof what, "context per thread (%zu rounds each)", rounds);
+    snprintf(what, sizeof what, "context per thread (%zu rounds each%s%s)", rounds, first ? ", first call " : "",
+             first ? first->name : "");
     int failed = report(workers, what, device && *device ? device : "auto", now_seconds() - t0);
     for (int t = 0; t < STRESS_THREADS; ++t)
         worker_free(&workers[t]);
@@ -233,7 +255,11 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "shared") == 0)
         return stress_shared(env_count("LEAKYCL_STRESS_CALLS", 10000));
     if (strcmp(mode, "contexts") == 0)
-        return stress_contexts(env_count("LEAKYCL_STRESS_ROUNDS", 4), env_count("LEAKYCL_STRESS_ROUND_CALLS", 50));
-    fprintf(stderr, "usage: %s [shared|contexts]\n", argv[0]);
+        return stress_contexts(env_count("LEAKYCL_STRESS_ROUNDS", 4), env_count("LEAKYCL_STRESS_ROUND_CALLS", 50),
+                               NULL);
+    if (strcmp(mode, "first-dense") == 0)
+        return stress_contexts(env_count("LEAKYCL_STRESS_ROUNDS", 4), env_count("LEAKYCL_STRESS_ROUND_CALLS", 0),
+                               op_named("dense"));
+    fprintf(stderr, "usage: %s [shared|contexts|first-dense]\n", argv[0]);
     return 2;
 }
