@@ -84,7 +84,7 @@ typedef float compute_t;
 typedef LCL_CAT(float, LCL_VEC) computev_t;
 typedef LCL_CAT(ushort, LCL_VEC) storagev_t;
 
-#define LCL_HALF_FNS(SUFFIX, floatT, uintT, ushortT, CONVERT_UINT, CONVERT_FLOAT, CONVERT_USHORT, AS_UINT,       \
+#define LCL_HALF_FNS(SUFFIX, floatT, uintT, ushortT, CONVERT_UINT, CONVERT_FLOAT, CONVERT_USHORT, AS_UINT,   \
                      AS_FLOAT, AS_INT)                                                                       \
     inline floatT LCL_CAT(lcl_half_to_float, SUFFIX)(ushortT h) {                                            \
         uintT hu = CONVERT_UINT(h);                                                                          \
@@ -117,14 +117,32 @@ typedef LCL_CAT(uint, LCL_VEC) lcl_uintv_t;
 LCL_HALF_FNS(v, computev_t, lcl_uintv_t, storagev_t, LCL_TO_UINTV, LCL_TO_FLOATV, LCL_TO_USHORTV,
              LCL_CAT(as_uint, LCL_VEC), LCL_CAT(as_float, LCL_VEC), LCL_CAT(as_int, LCL_VEC))
 
+/* x86 CPU devices (PoCL, which defines __F16C__ for a CPU that has it): F16C converts 8 lanes
+ * per instruction, rounding to nearest even whatever MXCSR says (immediate 0), subnormals kept,
+ * as the CPU backend's own F16C loops; the integer form above cost fp16 a third of fp32's
+ * elements per second there. Only where the host asks (-DLCL_F16C=1), so that the GPU shapes
+ * run under LEAKYCL_KERNEL_SHAPE=gpu still check the integer form. Scalars (tails) keep it:
+ * the two agree on every value but a NaN's payload, which the semantics leave open. */
+#if defined(LCL_F16C) && LCL_F16C && defined(__F16C__) && LCL_VEC == 8
+inline computev_t lcl_h2fv(storagev_t h) { return __builtin_ia32_vcvtph2ps256(as_short8(h)); }
+inline storagev_t lcl_f2hv(computev_t f) { return as_ushort8(__builtin_ia32_vcvtps2ph256(f, 0)); }
+#else
+#define lcl_h2fv lcl_half_to_floatv
+#define lcl_f2hv lcl_float_to_halfv
+#endif
+
 #define LCL_LOAD1(i, p) lcl_half_to_float((p)[i])
 #define LCL_STORE1(v, i, p) ((p)[i] = lcl_float_to_half(v))
-#define LCL_LOADV(i, p) lcl_half_to_floatv(LCL_CAT(vload, LCL_VEC)(i, p))
-#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_float_to_halfv(v), i, p)
-#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_float_to_halfv(v), (__global storagev_t *)(p) + (i))
+#define LCL_LOADV(i, p) lcl_h2fv(LCL_CAT(vload, LCL_VEC)(i, p))
+#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_f2hv(v), i, p)
+#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_f2hv(v), (__global storagev_t *)(p) + (i))
 #define LCL_STORAGEV_BYTES (2 * LCL_VEC)
-#define LCL_LOADV_A(i, p) lcl_half_to_floatv(((__global const storagev_t *)(p))[i])
-#define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_float_to_halfv(v))
+#define LCL_LOADV_A(i, p) lcl_h2fv(((__global const storagev_t *)(p))[i])
+#define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_f2hv(v))
+#define LCL_RAW 1
+#define LCL_WIDENV(r) lcl_h2fv(r)
+#define LCL_NARROWV(c) lcl_f2hv(c)
+#define LCL_RAW_INF 0x7c00
 
 #elif defined(LCL_BF16)
 /* bfloat16 is the top half of a float: widen by shifting, narrow by rounding to nearest even
@@ -150,9 +168,15 @@ inline computev_t lcl_bf16v_to_float(storagev_t b) {
 inline storagev_t lcl_floatv_to_bf16(computev_t f) {
     bitsv_t u = LCL_CAT(as_uint, LCL_VEC)(f);
     bitsv_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+#if defined(LCL_F16C) && LCL_F16C && defined(__x86_64__)
+    /* x86 CPU devices: only products alpha * g of widened bf16s are narrowed here, and an x86
+     * multiply gives its NaN operand quieted (or 0xffc00000): the low half is zero, so rounding
+     * cannot carry a NaN into the sign. One select less per vector (PoCL's bf16 forward). */
+#else
     bitsv_t quiet = (u >> 16) | 0x40u;
-    bitsv_t bits = select(rounded, quiet, LCL_CAT(as_uint, LCL_VEC)(isnan(f)));
-    return LCL_CONVERT(bits, storagev_t, LCL_CAT(convert_ushort, LCL_VEC));
+    rounded = select(rounded, quiet, LCL_CAT(as_uint, LCL_VEC)(isnan(f)));
+#endif
+    return LCL_CONVERT(rounded, storagev_t, LCL_CAT(convert_ushort, LCL_VEC));
 }
 
 #define LCL_LOAD1(i, p) lcl_bf16_to_float((p)[i])
@@ -163,9 +187,53 @@ inline storagev_t lcl_floatv_to_bf16(computev_t f) {
 #define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 #define LCL_LOADV_A(i, p) lcl_bf16v_to_float(((__global const storagev_t *)(p))[i])
 #define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_floatv_to_bf16(v))
+#define LCL_RAW 1
+#define LCL_WIDENV(r) lcl_bf16v_to_float(r)
+#define LCL_NARROWV(c) lcl_floatv_to_bf16(c)
+#define LCL_RAW_INF 0x7f80
 
 #else
 #error "define one of LCL_F32, LCL_F16, LCL_BF16, LCL_F64"
+#endif
+
+/* The 16-bit integer storages (the integer fp16 and bf16) also offer their raw bits, so that a
+ * kernel can choose on them: the input's own bits where x > 0 (what a round trip through fp32
+ * gives), else the rounded product, with one compare on 16-bit lanes instead of two on 32-bit
+ * ones (PoCL fp16 forward +25%). LCL_RAW_POSV(r): 0 < r <= +inf as signed 16-bit integers, x > 0
+ * exactly (negatives and -0 have the sign bit, NaNs lie above +inf); LCL_RAW_SIGNV(r): r > 0,
+ * which also lets positive NaNs through, enough where a NaN may go through as itself. */
+#ifndef LCL_RAW
+#define LCL_RAW 0
+#endif
+#if LCL_RAW
+typedef LCL_CAT(short, LCL_VEC) lcl_rawmask_t;
+#define LCL_RAW_SIGNV(r) (LCL_CAT(as_short, LCL_VEC)(r) > (short)0)
+#define LCL_RAW_POSV(r) (LCL_RAW_SIGNV(r) & (LCL_CAT(as_short, LCL_VEC)(r) <= (short)LCL_RAW_INF))
+#define LCL_RAW_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
+#define LCL_RAW_STOREV(r, i, p) LCL_CAT(vstore, LCL_VEC)(r, i, p)
+#define LCL_RAW_LOADV_A(i, p) (((__global const storagev_t *)(p))[i])
+#define LCL_RAW_STOREV_A(r, i, p) (((__global storagev_t *)(p))[i] = (r))
+#define LCL_RAW_STOREV_NT(r, i, p) __builtin_nontemporal_store(r, (__global storagev_t *)(p) + (i))
+#endif
+
+/* x > 0, the branch condition of every op, as a select mask: LCL_POS for a compute_t (0 or 1),
+ * LCL_POSV for a computev_t (-1 or 0 per lane). For fp16 and bf16 it is asked of the float's
+ * bits (positive, nonzero, not NaN: 0 < bits <= +inf's): LLVM turns a float compare of a
+ * widened half back into a compare of halves, which x86 has no instruction for, and PoCL then
+ * emitted a branch per lane, mispredicted on mixed signs (a vload_half8 test kernel ran at 0.19
+ * G elements/s with the float compare and 3.5 with this one). */
+#if defined(LCL_F16) || defined(LCL_BF16)
+typedef LCL_CAT(int, LCL_VEC) lcl_posmask_t;
+inline int lcl_pos(float x) { return as_int(x) > 0 && as_int(x) <= 0x7f800000; }
+inline lcl_posmask_t lcl_posv(computev_t x) {
+    lcl_posmask_t bits = LCL_CAT(as_int, LCL_VEC)(x);
+    return bits > 0 & bits <= 0x7f800000;
+}
+#define LCL_POS(x) lcl_pos(x)
+#define LCL_POSV(x) lcl_posv(x)
+#else
+#define LCL_POS(x) ((x) > (compute_t)0)
+#define LCL_POSV(x) ((x) > (compute_t)0)
 #endif
 
 /* The fast path of a kernel, taken when the pointers allow it (checked once per launch; an
@@ -181,9 +249,33 @@ inline storagev_t lcl_floatv_to_bf16(computev_t f) {
 #define LCL_FAST3(in1, in2, out) LCL_ALIGNED(out)
 #define LCL_LOADV_FAST(i, p) LCL_LOADV(i, p)
 #define LCL_STOREV_FAST(v, i, p) LCL_STOREV_NT(v, i, p)
+#define LCL_RAW_LOADV_FAST(i, p) LCL_RAW_LOADV(i, p)
+#define LCL_RAW_STOREV_FAST(r, i, p) LCL_RAW_STOREV_NT(r, i, p)
 #else
 #define LCL_FAST2(in, out) (LCL_ALIGNED(in) && LCL_ALIGNED(out))
 #define LCL_FAST3(in1, in2, out) (LCL_ALIGNED(in1) && LCL_ALIGNED(in2) && LCL_ALIGNED(out))
 #define LCL_LOADV_FAST(i, p) LCL_LOADV_A(i, p)
 #define LCL_STOREV_FAST(v, i, p) LCL_STOREV_A(v, i, p)
+#define LCL_RAW_LOADV_FAST(i, p) LCL_RAW_LOADV_A(i, p)
+#define LCL_RAW_STOREV_FAST(r, i, p) LCL_RAW_STOREV_A(r, i, p)
+#endif
+
+/* CPU devices (LCL_NT): a software prefetch LCL_PREFETCH_AHEAD bytes ahead of vector v of an
+ * input, once per 64-byte line. A work-item's chunk is short (LCL_CHUNK vectors) and the next
+ * work-item's follows it, so the hardware prefetchers alone left PoCL's fp16 and bf16 loops,
+ * which do more work per byte, stalling on loads (fp16 forward +15% with it; the CPU backend
+ * found the same on AMD Zen). A prefetch past an array's end does not fault. */
+#if LCL_NT
+#define LCL_PREFETCH_AHEAD 2048
+#define LCL_VECTORS_PER_LINE (LCL_STORAGEV_BYTES >= 64 ? 1 : 64 / LCL_STORAGEV_BYTES)
+#define LCL_PREFETCH(v, p)                                                                                   \
+    do {                                                                                                     \
+        if ((v) % LCL_VECTORS_PER_LINE == 0)                                                                 \
+            __builtin_prefetch((__global const char *)(p) + (v) * LCL_STORAGEV_BYTES + LCL_PREFETCH_AHEAD, 0, \
+                               3);                                                                           \
+    } while (0)
+#else
+#define LCL_PREFETCH(v, p)                                                                                   \
+    do {                                                                                                     \
+    } while (0)
 #endif

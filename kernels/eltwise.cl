@@ -29,27 +29,53 @@
 /* The bodies every plain and batch kernel runs, on vector v or element i, with x and y (forward)
  * or x, dy and dx (backward) and alpha in scope; LOADV and STOREV pick the plain or the fast
  * vector accesses. */
+#if LCL_RAW
+/* 16-bit storage: the choice on the raw bits (dtype.cl), the product through fp32. LOADV and
+ * STOREV name the compute-type accesses; their raw twins are found by name. */
+#define LCL_RAWOF_LCL_LOADV LCL_RAW_LOADV
+#define LCL_RAWOF_LCL_STOREV LCL_RAW_STOREV
+#define LCL_RAWOF_LCL_LOADV_FAST LCL_RAW_LOADV_FAST
+#define LCL_RAWOF_LCL_STOREV_FAST LCL_RAW_STOREV_FAST
 #define LCL_FORWARD_V(LOADV, STOREV)                                                                         \
     {                                                                                                        \
-        computev_t xv = LOADV(v, x);                                                                         \
-        STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);                                                   \
-    }
-#define LCL_FORWARD_S                                                                                        \
-    {                                                                                                        \
-        compute_t xs = LCL_LOAD1(i, x);                                                                      \
-        LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);                                               \
+        LCL_PREFETCH(v, x);                                                                                  \
+        storagev_t xr = LCL_RAWOF_##LOADV(v, x);                                                             \
+        LCL_RAWOF_##STOREV(LCL_RAW_SIGNV(xr) ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);              \
     }
 #define LCL_BACKWARD_V(LOADV, STOREV)                                                                        \
     {                                                                                                        \
+        LCL_PREFETCH(v, x);                                                                                  \
+        LCL_PREFETCH(v, dy);                                                                                 \
+        storagev_t xr = LCL_RAWOF_##LOADV(v, x);                                                             \
+        storagev_t gr = LCL_RAWOF_##LOADV(v, dy);                                                            \
+        LCL_RAWOF_##STOREV(LCL_RAW_POSV(xr) ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);              \
+    }
+#else
+#define LCL_FORWARD_V(LOADV, STOREV)                                                                         \
+    {                                                                                                        \
+        LCL_PREFETCH(v, x);                                                                                  \
+        computev_t xv = LOADV(v, x);                                                                         \
+        STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);                                                        \
+    }
+#define LCL_BACKWARD_V(LOADV, STOREV)                                                                        \
+    {                                                                                                        \
+        LCL_PREFETCH(v, x);                                                                                  \
+        LCL_PREFETCH(v, dy);                                                                                 \
         computev_t xv = LOADV(v, x);                                                                         \
         computev_t gv = LOADV(v, dy);                                                                        \
-        STOREV(xv > (compute_t)0 ? gv : alpha * gv, v, dx);                                                  \
+        STOREV(LCL_POSV(xv) ? gv : alpha * gv, v, dx);                                                       \
+    }
+#endif
+#define LCL_FORWARD_S                                                                                        \
+    {                                                                                                        \
+        compute_t xs = LCL_LOAD1(i, x);                                                                      \
+        LCL_STORE1(LCL_POS(xs) ? xs : alpha * xs, i, y);                                                     \
     }
 #define LCL_BACKWARD_S                                                                                       \
     {                                                                                                        \
         compute_t xs = LCL_LOAD1(i, x);                                                                      \
         compute_t gs = LCL_LOAD1(i, dy);                                                                     \
-        LCL_STORE1(xs > (compute_t)0 ? gs : alpha * gs, i, dx);                                              \
+        LCL_STORE1(LCL_POS(xs) ? gs : alpha * gs, i, dx);                                                    \
     }
 
 __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,

@@ -25,7 +25,7 @@ typedef LCL_CAT(uint, LCL_VEC) lcl_lanebits_t;
 #elif LCL_VEC == 16
 #define LCL_LANE_INDEX ((lcl_lanemask_t)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define LCL_LANE_BITS                                                                                        \
-    ((lcl_lanebits_t)(1u, 2u, 4u, 8u, 16u, 32u, 64u, 128u, 256u, 512u, 1024u, 2048u, 4096u, 8192u, 16384u,  \
+    ((lcl_lanebits_t)(1u, 2u, 4u, 8u, 16u, 32u, 64u, 128u, 256u, 512u, 1024u, 2048u, 4096u, 8192u, 16384u,   \
                       32768u))
 #else
 #error "LCL_VEC must be 2, 4, 8 or 16"

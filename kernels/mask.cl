@@ -28,14 +28,14 @@
 
 /* Each vector's lanes set their bits in a vector of words; one OR across it per word. The loop
  * over a word's vectors is unrolled: on PoCL the rolled loop cost ~10% against lcl_forward. */
-#define LCL_FORWARD_MASKED_WORDS(STOREV, STOREW)                                                                   \
+#define LCL_FORWARD_MASKED_WORDS(STOREV, STOREW)                                                             \
     for (ulong w = w0; w < w_end; ++w) {                                                                     \
         lcl_lanebits_t lanes = (lcl_lanebits_t)0;                                                            \
-        _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                   \
+        _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                     \
             ulong v = w * LCL_VECS_PER_WORD + q;                                                             \
             computev_t xv = LCL_LOADV(v, x);                                                                 \
-            STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);                                               \
-            lanes |= LCL_CONVERT(xv > (compute_t)0, lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) &         \
+            STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);                                                    \
+            lanes |= LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) &             \
                      (LCL_LANE_BITS << (q * LCL_VEC));                                                       \
         }                                                                                                    \
         STOREW(w, lcl_or_lanes(lanes));                                                                      \
@@ -63,7 +63,7 @@ typedef LCL_CAT(uint, LCL_MASK_WORDS) lcl_maskwords_t;
 #error "the work-group size must be a multiple of the vectors in a mask word"
 #endif
 
-#define LCL_MASK_SIGN_BITS(xv) lcl_or_lanes(LCL_CONVERT((xv) > (compute_t)0, lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) & LCL_LANE_BITS)
+#define LCL_MASK_SIGN_BITS(xv) lcl_or_lanes(LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) & LCL_LANE_BITS)
 
 __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
                                __global uint *mask, ulong mask_off, ulong n, compute_t alpha) {
@@ -77,17 +77,17 @@ __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __globa
     uint bits = 0;
     if (first + LCL_VEC <= n && LCL_FAST2(x, y)) {
         computev_t xv = LCL_LOADV_FAST(v, x);
-        LCL_STOREV_FAST(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+        LCL_STOREV_FAST(LCL_POSV(xv) ? xv : alpha * xv, v, y);
         bits = LCL_MASK_SIGN_BITS(xv);
     } else if (first + LCL_VEC <= n) {
         computev_t xv = LCL_LOADV(v, x);
-        LCL_STOREV(xv > (compute_t)0 ? xv : alpha * xv, v, y);
+        LCL_STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);
         bits = LCL_MASK_SIGN_BITS(xv);
     } else {
         for (ulong i = first; i < n; ++i) {
             compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-            bits |= (xs > (compute_t)0 ? 1u : 0u) << (uint)(i - first);
+            LCL_STORE1(LCL_POS(xs) ? xs : alpha * xs, i, y);
+            bits |= (LCL_POS(xs) ? 1u : 0u) << (uint)(i - first);
         }
     }
     part[lid] = bits << (uint)(first % 32);
@@ -153,8 +153,8 @@ __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __globa
         for (uint j = 0; j < count; ++j) {
             ulong i = full * 32 + j;
             compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : alpha * xs, i, y);
-            bits |= (xs > (compute_t)0 ? 1u : 0u) << j;
+            LCL_STORE1(LCL_POS(xs) ? xs : alpha * xs, i, y);
+            bits |= (LCL_POS(xs) ? 1u : 0u) << j;
         }
         uint kept = ~((1u << count) - 1u);
         mask[full] = (mask[full] & kept) | bits;
@@ -164,7 +164,7 @@ __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __globa
 #define LCL_BACKWARD_MASKED_WORDS(STOREV)                                                                    \
     for (ulong w = w0; w < w_end; ++w) {                                                                     \
         uint bits = mask[w];                                                                                 \
-        _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                   \
+        _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                     \
             ulong v = w * LCL_VECS_PER_WORD + q;                                                             \
             computev_t gv = LCL_LOADV(v, dy);                                                                \
             STOREV(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)) ? gv : alpha * gv, v, dx);                        \

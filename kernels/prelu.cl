@@ -95,7 +95,7 @@ inline compute_t lcl_prelu_slope(__global const storage_t *alpha, ulong channels
     ulong count = whole < LCL_CHUNK ? whole : LCL_CHUNK;                                                     \
     ulong v = first;                                                                                         \
     if (inner >= LCL_VEC) {                                                                                  \
-        /* Runs of vectors inside one channel with one slope, then the vector that crosses into the   \
+        /* Runs of vectors inside one channel with one slope, then the vector that crosses into the          \
          * next channel, if one does. */                                                                     \
         while (v < first + count) {                                                                          \
             ulong inside = (inner - pos) / LCL_VEC;                                                          \
@@ -133,18 +133,18 @@ __kernel void lcl_prelu_forward(__global const storage_t *alpha, ulong alpha_off
     if (LCL_FAST2(x, y)) {
         LCL_PRELU_CHUNK(n, {
             computev_t xv = LCL_LOADV_FAST(v, x);
-            LCL_STOREV_FAST(xv > (compute_t)0 ? xv : av * xv, v, y);
+            LCL_STOREV_FAST(LCL_POSV(xv) ? xv : av * xv, v, y);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : as * xs, i, y);
+            LCL_STORE1(LCL_POS(xs) ? xs : as * xs, i, y);
         })
     } else {
         LCL_PRELU_CHUNK(n, {
             computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV(xv > (compute_t)0 ? xv : av * xv, v, y);
+            LCL_STOREV(LCL_POSV(xv) ? xv : av * xv, v, y);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(xs > (compute_t)0 ? xs : as * xs, i, y);
+            LCL_STORE1(LCL_POS(xs) ? xs : as * xs, i, y);
         })
     }
 }
@@ -160,21 +160,21 @@ __kernel void lcl_prelu_backward(__global const storage_t *alpha, ulong alpha_of
         LCL_PRELU_CHUNK(n, {
             computev_t xv = LCL_LOADV_FAST(v, x);
             computev_t gv = LCL_LOADV_FAST(v, dy);
-            LCL_STOREV_FAST(xv > (compute_t)0 ? gv : av * gv, v, dx);
+            LCL_STOREV_FAST(LCL_POSV(xv) ? gv : av * gv, v, dx);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(xs > (compute_t)0 ? gs : as * gs, i, dx);
+            LCL_STORE1(LCL_POS(xs) ? gs : as * gs, i, dx);
         })
     } else {
         LCL_PRELU_CHUNK(n, {
             computev_t xv = LCL_LOADV(v, x);
             computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV(xv > (compute_t)0 ? gv : av * gv, v, dx);
+            LCL_STOREV(LCL_POSV(xv) ? gv : av * gv, v, dx);
         }, {
             compute_t xs = LCL_LOAD1(i, x);
             compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(xs > (compute_t)0 ? gs : as * gs, i, dx);
+            LCL_STORE1(LCL_POS(xs) ? gs : as * gs, i, dx);
         })
     }
 }
@@ -203,8 +203,8 @@ inline compute_t lcl_sum_lanes(computev_t v) {
         for (uint s = 0; s < steps; ++s, k += LCL_VEC) {                                                     \
             computev_t xv = LCL_LOADV(0, xr + k);                                                            \
             computev_t gv = LCL_LOADV(0, gr + k);                                                            \
-            STOREV(xv > (compute_t)0 ? gv : a * gv, 0, dr + k);                                              \
-            vrun += xv > (compute_t)0 ? (computev_t)0 : gv * xv;                                             \
+            STOREV(LCL_POSV(xv) ? gv : a * gv, 0, dr + k);                                                   \
+            vrun += LCL_POSV(xv) ? (computev_t)0 : gv * xv;                                                  \
         }                                                                                                    \
     }
 
@@ -240,8 +240,8 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
         ulong e = (b * channels + c) * inner + i;
         compute_t xs = LCL_LOAD1(e, x);
         compute_t gs = LCL_LOAD1(e, dy);
-        LCL_STORE1(xs > (compute_t)0 ? gs : a * gs, e, dx);
-        run += xs > (compute_t)0 ? (compute_t)0 : gs * xs;
+        LCL_STORE1(LCL_POS(xs) ? gs : a * gs, e, dx);
+        run += LCL_POS(xs) ? (compute_t)0 : gs * xs;
         if (++steps == LCL_PRELU_SCALAR_FLUSH) {
             sum += run;
             run = 0;
@@ -310,8 +310,8 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
         for (; k < run; ++k) {
             compute_t xs = LCL_LOAD1(k, xr);
             compute_t gs = LCL_LOAD1(k, gr);
-            LCL_STORE1(xs > (compute_t)0 ? gs : a * gs, k, dr);
-            srun += xs > (compute_t)0 ? (compute_t)0 : gs * xs;
+            LCL_STORE1(LCL_POS(xs) ? gs : a * gs, k, dr);
+            srun += LCL_POS(xs) ? (compute_t)0 : gs * xs;
             if (++ssteps == LCL_PRELU_SCALAR_FLUSH) {
                 ssum += srun;
                 srun = 0;
@@ -375,8 +375,8 @@ __kernel void lcl_prelu_backward_columns(__global const storage_t *alpha, ulong 
             _Pragma("unroll") for (uint q = 0; q < LCL_PRELU_COLVECS; ++q) {
                 computev_t xv = LCL_LOADV(0, x + base + q * LCL_VEC);
                 computev_t gv = LCL_LOADV(0, dy + base + q * LCL_VEC);
-                LCL_STOREV(xv > (compute_t)0 ? gv : av[q] * gv, 0, dx + base + q * LCL_VEC);
-                vrun[q] += xv > (compute_t)0 ? (computev_t)0 : gv * xv;
+                LCL_STOREV(LCL_POSV(xv) ? gv : av[q] * gv, 0, dx + base + q * LCL_VEC);
+                vrun[q] += LCL_POSV(xv) ? (computev_t)0 : gv * xv;
             }
             if (++steps == LCL_PRELU_ROW_FLUSH) {
                 for (uint q = 0; q < LCL_PRELU_COLVECS; ++q) {
@@ -394,8 +394,8 @@ __kernel void lcl_prelu_backward_columns(__global const storage_t *alpha, ulong 
             for (uint l = 0; l < width; ++l) { /* a last, narrower segment: a column at a time */
                 compute_t xs = LCL_LOAD1(base + l, x);
                 compute_t gs = LCL_LOAD1(base + l, dy);
-                LCL_STORE1(xs > (compute_t)0 ? gs : slope[l] * gs, base + l, dx);
-                srun[l] += xs > (compute_t)0 ? (compute_t)0 : gs * xs;
+                LCL_STORE1(LCL_POS(xs) ? gs : slope[l] * gs, base + l, dx);
+                srun[l] += LCL_POS(xs) ? (compute_t)0 : gs * xs;
             }
             if (++steps == LCL_PRELU_ROW_FLUSH) {
                 for (uint l = 0; l < width; ++l) {
