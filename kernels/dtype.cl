@@ -214,6 +214,12 @@ typedef LCL_CAT(short, LCL_VEC) lcl_rawmask_t;
 #define LCL_RAW_LOADV_A(i, p) (((__global const storagev_t *)(p))[i])
 #define LCL_RAW_STOREV_A(r, i, p) (((__global storagev_t *)(p))[i] = (r))
 #define LCL_RAW_STOREV_NT(r, i, p) __builtin_nontemporal_store(r, (__global storagev_t *)(p) + (i))
+/* The raw twin of a compute-type access macro passed by name: LCL_RAWOF_##STOREV. */
+#define LCL_RAWOF_LCL_LOADV LCL_RAW_LOADV
+#define LCL_RAWOF_LCL_STOREV LCL_RAW_STOREV
+#define LCL_RAWOF_LCL_STOREV_NT LCL_RAW_STOREV_NT
+#define LCL_RAWOF_LCL_LOADV_FAST LCL_RAW_LOADV_FAST
+#define LCL_RAWOF_LCL_STOREV_FAST LCL_RAW_STOREV_FAST
 #endif
 
 /* x > 0, the branch condition of every op, as a select mask: LCL_POS for a compute_t (0 or 1),

@@ -31,11 +31,7 @@
  * vector accesses. */
 #if LCL_RAW
 /* 16-bit storage: the choice on the raw bits (dtype.cl), the product through fp32. LOADV and
- * STOREV name the compute-type accesses; their raw twins are found by name. */
-#define LCL_RAWOF_LCL_LOADV LCL_RAW_LOADV
-#define LCL_RAWOF_LCL_STOREV LCL_RAW_STOREV
-#define LCL_RAWOF_LCL_LOADV_FAST LCL_RAW_LOADV_FAST
-#define LCL_RAWOF_LCL_STOREV_FAST LCL_RAW_STOREV_FAST
+ * STOREV name the compute-type accesses; LCL_RAWOF_ finds their raw twins. */
 #define LCL_FORWARD_V(LOADV, STOREV)                                                                         \
     {                                                                                                        \
         LCL_PREFETCH(v, x);                                                                                  \

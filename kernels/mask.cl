@@ -27,16 +27,37 @@
     bool owns_tail = ((n) % 32) != 0 && full >= w0 && full < w0 + LCL_MASK_WORDS;
 
 /* Each vector's lanes set their bits in a vector of words; one OR across it per word. The loop
- * over a word's vectors is unrolled: on PoCL the rolled loop cost ~10% against lcl_forward. */
+ * over a word's vectors is unrolled: on PoCL the rolled loop cost ~10% against lcl_forward.
+ * 16-bit storage chooses on the raw bits, as eltwise.cl's bodies do (the mask bit must be
+ * x > 0 exactly, so LCL_RAW_POSV, not the sign alone). */
+#if LCL_RAW
+#define LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                    \
+    storagev_t xr = LCL_RAW_LOADV(v, x);                                                                     \
+    lcl_rawmask_t pos = LCL_RAW_POSV(xr);                                                                    \
+    LCL_RAWOF_##STOREV(pos ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);                                \
+    lanes |= LCL_CONVERT(pos, lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) & (LCL_LANE_BITS << (q * LCL_VEC));
+#define LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                                   \
+    storagev_t gr = LCL_RAW_LOADV(v, dy);                                                                    \
+    lcl_rawmask_t pos = LCL_CONVERT(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)), lcl_rawmask_t,                  \
+                                    LCL_CAT(convert_short, LCL_VEC));                                        \
+    LCL_RAWOF_##STOREV(pos ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);
+#else
+#define LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                    \
+    computev_t xv = LCL_LOADV(v, x);                                                                         \
+    STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);                                                            \
+    lanes |= LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) &                     \
+             (LCL_LANE_BITS << (q * LCL_VEC));
+#define LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                                   \
+    computev_t gv = LCL_LOADV(v, dy);                                                                        \
+    STOREV(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)) ? gv : alpha * gv, v, dx);
+#endif
 #define LCL_FORWARD_MASKED_WORDS(STOREV, STOREW)                                                             \
     for (ulong w = w0; w < w_end; ++w) {                                                                     \
         lcl_lanebits_t lanes = (lcl_lanebits_t)0;                                                            \
         _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                     \
             ulong v = w * LCL_VECS_PER_WORD + q;                                                             \
-            computev_t xv = LCL_LOADV(v, x);                                                                 \
-            STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);                                                    \
-            lanes |= LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) &             \
-                     (LCL_LANE_BITS << (q * LCL_VEC));                                                       \
+            LCL_PREFETCH(v, x);                                                                              \
+            LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                \
         }                                                                                                    \
         STOREW(w, lcl_or_lanes(lanes));                                                                      \
     }
@@ -166,8 +187,8 @@ __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __globa
         uint bits = mask[w];                                                                                 \
         _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                     \
             ulong v = w * LCL_VECS_PER_WORD + q;                                                             \
-            computev_t gv = LCL_LOADV(v, dy);                                                                \
-            STOREV(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)) ? gv : alpha * gv, v, dx);                        \
+            LCL_PREFETCH(v, dy);                                                                             \
+            LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                               \
         }                                                                                                    \
     }
 
