@@ -120,10 +120,11 @@ LCL_HALF_FNS(v, computev_t, lcl_uintv_t, storagev_t, LCL_TO_UINTV, LCL_TO_FLOATV
 /* x86 CPU devices (PoCL, which defines __F16C__ for a CPU that has it): F16C converts 8 lanes
  * per instruction, rounding to nearest even whatever MXCSR says (immediate 0), subnormals kept,
  * as the CPU backend's own F16C loops; the integer form above cost fp16 a third of fp32's
- * elements per second there. Only where the host asks (-DLCL_F16C=1), so that the GPU shapes
- * run under LEAKYCL_KERNEL_SHAPE=gpu still check the integer form. Scalars (tails) keep it:
- * the two agree on every value but a NaN's payload, which the semantics leave open. */
-#if defined(LCL_F16C) && LCL_F16C && defined(__F16C__) && LCL_VEC == 8
+ * elements per second there. Only in the CPU shapes (a chunk of several vectors per work-item),
+ * so that the GPU shapes run under LEAKYCL_KERNEL_SHAPE=gpu still check the integer form.
+ * Scalars (tails) keep it: the two agree on every value but a NaN's payload, which the
+ * semantics leave open. */
+#if LCL_CHUNK > 1 && defined(__F16C__) && LCL_VEC == 8
 inline computev_t lcl_h2fv(storagev_t h) { return __builtin_ia32_vcvtph2ps256(as_short8(h)); }
 inline storagev_t lcl_f2hv(computev_t f) { return as_ushort8(__builtin_ia32_vcvtps2ph256(f, 0)); }
 #else
@@ -168,8 +169,8 @@ inline computev_t lcl_bf16v_to_float(storagev_t b) {
 inline storagev_t lcl_floatv_to_bf16(computev_t f) {
     bitsv_t u = LCL_CAT(as_uint, LCL_VEC)(f);
     bitsv_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-#if defined(LCL_F16C) && LCL_F16C && defined(__x86_64__)
-    /* x86 CPU devices: only products alpha * g of widened bf16s are narrowed here, and an x86
+#if LCL_CHUNK > 1 && defined(__x86_64__)
+    /* x86 CPU devices (the CPU shapes): only products alpha * g of widened bf16s are narrowed here, and an x86
      * multiply gives its NaN operand quieted (or 0xffc00000): the low half is zero, so rounding
      * cannot carry a NaN into the sign. One select less per vector (PoCL's bf16 forward). */
 #else

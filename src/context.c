@@ -287,7 +287,6 @@ static lcl_status init_device_info(lcl_context *ctx) {
     ctx->nontemporal = !gpu && (strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL);
     /* Other GPUs convert halves in hardware; CPU devices are faster with the integer form. */
     ctx->soft_half = soft_half;
-    ctx->f16c = !gpu;
     ctx->backend = LCL_BACKEND_OPENCL;
     return lcl__offload_init(ctx);
 }

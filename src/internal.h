@@ -79,7 +79,6 @@ struct lcl_context {
     unsigned chunk;                                /* vectors per work-item */
     bool nontemporal;                              /* the compiler is clang (PoCL): non-temporal stores available */
     bool soft_half;       /* f16 through integer arithmetic instead of vload_half/vstore_half */
-    bool f16c;            /* CPU shapes: f16 vectors through F16C where the kernel compiler has it */
     pthread_mutex_t lock; /* guards programs and kernel pools, and creates host_queue */
     struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
     /* Host arrays (host.c, offload.c). */

@@ -117,10 +117,10 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, cl_program *o
     char options[200];
     /* -w: some drivers (PoCL) echo compiler warnings to stderr, and the library never prints. */
     snprintf(options, sizeof options,
-             "-w -D%s -DLCL_VEC=%u -DLCL_CHUNK=%u -DLCL_NT=%d -DLCL_SOFT_HALF=%d -DLCL_F16C=%d -DLCL_WG=%zu "
+             "-w -D%s -DLCL_VEC=%u -DLCL_CHUNK=%u -DLCL_NT=%d -DLCL_SOFT_HALF=%d -DLCL_WG=%zu "
              "-DLCL_BATCH_VECTORS=%d",
              dtype_macros[dtype], ctx->vector_width[dtype], ctx->chunk, ctx->nontemporal ? 1 : 0,
-             ctx->soft_half ? 1 : 0, ctx->f16c ? 1 : 0, ctx->work_group_size, LCL__GPU_BATCH_VECTORS);
+             ctx->soft_half ? 1 : 0, ctx->work_group_size, LCL__GPU_BATCH_VECTORS);
     cl_int err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         st = lcl__fail(err == CL_BUILD_PROGRAM_FAILURE ? LCL_ERROR_BUILD_FAILED : lcl__cl_status(err),
