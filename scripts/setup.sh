@@ -18,6 +18,28 @@ packages=(
     gnuplot-nox        # leakycl-bench --plot (optional for the library; the test of --plot uses it)
     libclblast-dev     # the OpenCL backend's dense layer (GEMM)
     libopenblas-dev    # the CPU backend's dense layer (CBLAS)
+    abigail-tools      # abidiff: the public ABI checked against tests/abi/ (ctest abi.*)
+    # The Python package (python/): built in a virtual environment inside the checkout (.venv),
+    # which sees these system packages; nanobind, scikit-build-core and ml_dtypes come from PyPI.
+    python3-dev
+    python3-venv
+    python3-pip
+    python3-numpy
+    python3-torch      # leakycl.torch, and the PyTorch twins in tests and examples
+    python3-pyopencl   # pyopencl arrays through leakycl, zero copy
+    python3-onnx       # reads ONNX's own LeakyRelu/PRelu conformance cases ...
+    libonnx-testdata   # ... which this package ships
+    python3-nltk       # examples/langid: tokens and n-grams
+    python3-tqdm
+    # examples/langid's data: Debian's fortune cookies in many languages
+    fortunes fortunes-de fortunes-it fortunes-es fortunes-br fortunes-cs fortunes-pl fortunes-ru
+    fortunes-eo fortunes-ga fortunes-bg
+    # The OpenCV DNN integration (integrations/opencv/)
+    g++
+    libopencv-dnn-dev
+    # Debian packages (scripts/package.sh): dpkg-shlibdeps and lintian
+    dpkg-dev
+    lintian
 )
 
 missing=()
