@@ -6,6 +6,8 @@
 # and tests/consumer/cxx (a C++-only CMake project) against both targets.
 #
 # usage: run.sh BUILD_DIR WORK_DIR [CMAKE [CC]]
+#        run.sh --prefix=DIR WORK_DIR [CMAKE [CC]]   an installed tree as it is, no install step
+#                                                    (tests/package/run.sh: unpacked .debs)
 set -euo pipefail
 
 build=$1
@@ -22,11 +24,15 @@ die() {
 
 rm -rf "$work"
 mkdir -p "$work"
-prefix=$work/prefix
-
-step "cmake --install $build --prefix $prefix"
-"$cmake" --install "$build" --prefix "$prefix" >"$work/install.log" ||
-    { cat "$work/install.log"; die "cmake --install failed"; }
+if [[ $build == --prefix=* ]]; then
+    prefix=${build#--prefix=}
+    step "the installed tree $prefix"
+else
+    prefix=$work/prefix
+    step "cmake --install $build --prefix $prefix"
+    "$cmake" --install "$build" --prefix "$prefix" >"$work/install.log" ||
+        { cat "$work/install.log"; die "cmake --install failed"; }
+fi
 for f in include/leakycl.h; do
     [ -f "$prefix/$f" ] || die "$f is not installed"
 done
