@@ -156,8 +156,15 @@ function(leakycl_packaging_configure)
       SUGGESTS gnuplot-nox)
   endif()
 
-  # The OpenCV DNN integration (integrations/opencv), when the build has it.
+  # The OpenCV DNN integration (integrations/opencv), when the build has it. dpkg-shlibdeps
+  # finds the libleakycl.so.N it links in the build tree (it is in no installed package yet);
+  # the dependency on its package is the explicit one below.
   if(TARGET leakycl_opencv)
+    get_target_property(leakycl_dir leakycl LIBRARY_OUTPUT_DIRECTORY)
+    if(NOT leakycl_dir)
+      set(leakycl_dir ${PROJECT_BINARY_DIR})
+    endif()
+    set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${leakycl_dir})
     leakycl_deb_library_package(leakycl_opencv opencv_package)
     leakycl_deb_package(opencv ${opencv_package} libs
       DESCRIPTION "leaky ReLU on OpenCL devices and the CPU - OpenCV DNN layers" ${about}
