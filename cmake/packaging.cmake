@@ -40,6 +40,28 @@ endforeach()
 set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${PROJECT_SOURCE_DIR}/CHANGELOG.md ${PROJECT_SOURCE_DIR}/cmake/debian/copyright)
 
+# --- the tools' manual pages, written from their help texts at build time (cmake/manpage.cmake);
+# not in sanitizer, fuzzing or cross builds, where the tools should not or cannot run then.
+function(leakycl_manpage target name summary help see_also)
+  string(TIMESTAMP date "%Y-%m-%d" UTC)
+  set(page ${LEAKYCL_DEB_DOC_DIR}/${name}.1.gz)
+  add_custom_command(
+    OUTPUT ${page}
+    COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:${target}> -DNAME=${name} "-DSUMMARY=${summary}"
+            -DVERSION=${PROJECT_VERSION} -DDATE=${date} "-DHELP=${help}" -DSEE_ALSO=${see_also}
+            -DGZIP=${LEAKYCL_GZIP} -DOUTPUT=${page} -P ${PROJECT_SOURCE_DIR}/cmake/manpage.cmake
+    DEPENDS ${target} ${PROJECT_SOURCE_DIR}/cmake/manpage.cmake
+    COMMENT "Writing the manual page of ${name}" VERBATIM)
+  add_custom_target(${target}_manpage ALL DEPENDS ${page})
+  install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
+endfunction()
+if(LEAKYCL_BUILD_TOOLS AND LEAKYCL_SANITIZE STREQUAL "" AND NOT LEAKYCL_FUZZ AND NOT CMAKE_CROSSCOMPILING)
+  leakycl_manpage(leakycl_cli leakycl "leaky ReLU on OpenCL devices and the CPU: devices, check, bench"
+                  "--help|help devices|help check" leakycl-bench)
+  leakycl_manpage(leakycl_bench leakycl-bench "time leakycl's ops against copy bandwidth and the CPU"
+                  "--help" leakycl)
+endif()
+
 # --- helpers ------------------------------------------------------------------------------------
 # The Debian package name of a shared-library target: its SONAME's name with the version
 # appended (a hyphen between two digits), underscores as hyphens (Debian policy 8.1).

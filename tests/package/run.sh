@@ -120,7 +120,8 @@ expect_files() {
 expect_files "$lib_deb" "$real_lib" "$libdir/libleakycl\.so\.${lib_name#libleakycl}"
 expect_files "$dev_deb" usr/include/leakycl.h "$libdir/libleakycl\.a" "$libdir/libleakycl\.so" \
     "$libdir/pkgconfig/leakycl\.pc" "$libdir/cmake/leakycl/leakycl(Config|ConfigVersion|Targets|Targets-release)\.cmake"
-expect_files "$tools_deb" usr/bin/leakycl usr/bin/leakycl-bench
+expect_files "$tools_deb" usr/bin/leakycl usr/bin/leakycl-bench usr/share/man/man1/leakycl.1.gz \
+    usr/share/man/man1/leakycl-bench.1.gz
 duplicates=$(for deb in "${debs[@]}"; do contents "$deb"; done | sort | uniq -d)
 [ -z "$duplicates" ] || die "files in more than one package: $duplicates"
 
