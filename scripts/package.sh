@@ -60,7 +60,7 @@ rm -f "$build"/*.deb
 (cd "$build" && cpack -G DEB >cpack.log 2>&1) || { cat "$build/cpack.log"; echo "package: cpack failed" >&2; exit 1; }
 
 mkdir -p "$dist"
-rm -f "$dist"/*.deb "$dist"/*.whl
+rm -f "$dist"/libleakycl*.deb "$dist"/leakycl-*.deb "$dist"/leakycl-*.whl
 cp "$build"/*.deb "$dist"/
 
 if [ "$wheel" = 1 ]; then

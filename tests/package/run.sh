@@ -14,7 +14,7 @@
 # usage: run.sh WORK_DIR VERSION [CMAKE [CC]]
 set -euo pipefail
 
-work=$1
+work=$(realpath -m "$1") # absolute: apt takes a relative path for a package name
 version=$2
 cmake=${3:-cmake}
 cc=${4:-cc}
@@ -78,16 +78,39 @@ real_lib=$(contents "$lib_deb" | grep -x "$libdir/libleakycl\.so\.[0-9]*\.[0-9]*
 dev_deb=$(deb_of libleakycl-dev)
 tools_deb=$(deb_of leakycl-tools)
 
-for deb in "$lib_deb" "$tools_deb"; do
-    for dep in libc6 ocl-icd-libopencl1 libgomp1 libclblast1 libopenblas0; do
-        has_relation "$deb" Depends "$dep"
+# Depends, from dpkg-shlibdeps: the package of every library that libleakycl.so.N links, in the
+# library's package and in the tools' (linked with the static library). CI builds have both BLAS
+# libraries of the dense layer (a configure error otherwise), so there they must be linked too.
+dpkg-deb --fsys-tarfile "$lib_deb" | tar -xO "./$real_lib" >"$work/library.so"
+needed=$(readelf -d "$work/library.so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+if [ "${CI:-}" = true ]; then
+    for lib in libclblast.so.1 libopenblas.so.0; do
+        grep -qx "$lib" <<<"$needed" || die "CI build, but $lib_name does not link $lib"
     done
+fi
+dev_depends=(ocl-icd-opencl-dev opencl-c-headers)
+for lib in $needed; do
+    case $lib in
+    libc.so.* | libm.so.* | ld-linux*.so.*) runtime=libc6 ;;
+    libOpenCL.so.1) runtime=ocl-icd-libopencl1 ;;
+    libgomp.so.1) runtime=libgomp1 ;;
+    libclblast.so.1) runtime=libclblast1 dev_depends+=(libclblast-dev) ;;
+    libopenblas.so.0) runtime=libopenblas0 dev_depends+=(libopenblas-dev) ;;
+    *) die "$lib_name links $lib, which this test does not know" ;;
+    esac
+    has_relation "$lib_deb" Depends "$runtime"
+    has_relation "$tools_deb" Depends "$runtime"
+done
+for lib in libOpenCL.so.1 libgomp.so.1; do
+    grep -qx "$lib" <<<"$needed" || die "$lib_name does not link $lib"
+done
+for deb in "$lib_deb" "$tools_deb"; do
     has_relation "$deb" Recommends pocl-opencl-icd
     has_relation "$deb" Recommends opencl-icd
 done
 field "$dev_deb" Depends | grep -qF "$lib_name (= $debversion)" ||
     die "libleakycl-dev does not depend on $lib_name (= $debversion): $(field "$dev_deb" Depends)"
-for dep in ocl-icd-opencl-dev opencl-c-headers libclblast-dev libopenblas-dev; do
+for dep in "${dev_depends[@]}"; do
     has_relation "$dev_deb" Depends "$dep"
 done
 [ "$(field "$lib_deb" Section)" = libs ] && [ "$(field "$dev_deb" Section)" = libdevel ] ||
