@@ -44,13 +44,13 @@ cxxflags="$(buildflags CPPFLAGS) $(buildflags CXXFLAGS)"
 ldflags=$(buildflags LDFLAGS)
 
 echo "== configure $build"
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
     -DCMAKE_INSTALL_LIBDIR="lib/$multiarch" -DLEAKYCL_BUILD_TESTS=OFF -DLEAKYCL_BUILD_EXAMPLES=OFF \
     -DLEAKYCL_BUILD_TOOLS=ON -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cxxflags" \
     -DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DCMAKE_SHARED_LINKER_FLAGS="$ldflags" \
-    -DCMAKE_MODULE_LINKER_FLAGS="$ldflags" >"$build.configure.log" 2>&1 ||
-    { cat "$build.configure.log"; echo "package: configure failed" >&2; exit 1; }
-rm -f "$build.configure.log"
+    -DCMAKE_MODULE_LINKER_FLAGS="$ldflags" >"$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log"; echo "package: configure failed" >&2; exit 1; }
 
 echo "== build $build"
 cmake --build "$build" -j "${LEAKYCL_JOBS:-$(nproc)}"
