@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-build=build-package
+build="build-package"
 dist=dist
 wheel=1
 while [ $# -gt 0 ]; do
