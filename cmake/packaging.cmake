@@ -197,7 +197,7 @@ function(leakycl_packaging_configure)
       DESCRIPTION "leaky ReLU on OpenCL devices and the CPU - OpenCV DNN development files"
                   ${about} "." "This package holds the OpenCV DNN integration's header, CMake"
                   "and pkg-config files."
-      DEPENDS "${opencv_package} ${version_eq}" "libleakycl-dev ${version_eq}" libopencv-dev)
+      DEPENDS "${opencv_package} ${version_eq}" "libleakycl-dev ${version_eq}" libopencv-dnn-dev)
   endif()
 
   include(CPack)

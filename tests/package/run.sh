@@ -145,6 +145,17 @@ expect_files "$dev_deb" usr/include/leakycl.h "$libdir/libleakycl\.a" "$libdir/l
     "$libdir/pkgconfig/leakycl\.pc" "$libdir/cmake/leakycl/leakycl(Config|ConfigVersion|Targets|Targets-release)\.cmake"
 expect_files "$tools_deb" usr/bin/leakycl usr/bin/leakycl-bench usr/share/man/man1/leakycl.1.gz \
     usr/share/man/man1/leakycl-bench.1.gz
+# The OpenCV integration's pair, where the packaged build has it (LEAKYCL_BUILD_OPENCV).
+if grep -q '^LEAKYCL_BUILD_OPENCV:BOOL=ON$' "$work/build/CMakeCache.txt"; then
+    opencv_deb=$(ls "$dist"/libleakycl-opencv[0-9]*_*.deb) || die "the build has the OpenCV integration, but no libleakycl-opencvN package"
+    expect_files "$opencv_deb" "$libdir/libleakycl_opencv\.so\.[0-9]+(\.[0-9]+\.[0-9]+)?"
+    expect_files "$(deb_of libleakycl-opencv-dev)" usr/include/leakycl_opencv.hpp "$libdir/libleakycl_opencv\.so" \
+        "$libdir/pkgconfig/leakycl-opencv\.pc" "$libdir/cmake/leakycl-opencv/leakycl-opencv[A-Za-z-]*\.cmake"
+    field "$opencv_deb" Depends | grep -qF "$lib_name (= $debversion)" ||
+        die "$(field "$opencv_deb" Package) does not depend on $lib_name (= $debversion)"
+else
+    step "no OpenCV integration in this build: no libleakycl-opencv packages"
+fi
 duplicates=$(for deb in "${debs[@]}"; do contents "$deb"; done | sort | uniq -d)
 [ -z "$duplicates" ] || die "files in more than one package: $duplicates"
 
