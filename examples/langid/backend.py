@@ -1,0 +1,145 @@
+"""Where the network's arrays live and what runs its dense layers.
+
+`LeakyclOps(device)` is the path `--device` uses: every dense layer, forward and backward, is
+leakycl.dense / leakycl.dense_backward. On leakycl's CPU backend the arrays are numpy arrays
+(already zero copy); on an OpenCL device they are pyopencl arrays on a queue of that device, so
+the weights, activations, gradients and Adam's moments stay on the device and only the minibatch
+goes there each step (and the small logits / logit gradients cross for the softmax).
+
+`NumpyOps` computes the same thing in numpy. It is the oracle the tests check leakycl against,
+never the path a `--device` runs.
+"""
+
+import numpy as np
+
+_ADAM_ARGS = ("float *p, float *m, float *v, const float *g, const float beta1, const float beta2, "
+              "const float step_size, const float bias2_sqrt, const float eps")
+# torch.optim.Adam's update (no weight decay), so that the PyTorch twin follows the same steps.
+_ADAM_BODY = ("m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];"
+              "v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];"
+              "p[i] -= step_size * m[i] / (sqrt(v[i]) / bias2_sqrt + eps)")
+
+
+def numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps):
+    """torch.optim.Adam's step in place on float32 numpy arrays."""
+    m *= np.float32(beta1)
+    m += np.float32(1.0 - beta1) * g
+    v *= np.float32(beta2)
+    v += np.float32(1.0 - beta2) * g * g
+    p -= np.float32(step_size) * m / (np.sqrt(v) / np.float32(bias2_sqrt) + np.float32(eps))
+
+
+def leaky(z, alpha):
+    """The piecewise leaky ReLU (x if x > 0, else alpha * x) in float32."""
+    return np.where(z > 0, z, np.float32(alpha) * z).astype(np.float32)
+
+
+class HostArrays:
+    """Arrays that are numpy arrays in host memory."""
+
+    def upload(self, host):
+        return np.ascontiguousarray(host, dtype=np.float32)
+
+    def download(self, array):
+        return np.asarray(array)
+
+    def zeros_like(self, array):
+        return np.zeros_like(array)
+
+    def adam(self, p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps):
+        numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps)
+
+    def synchronize(self):
+        pass
+
+
+class NumpyOps(HostArrays):
+    """Dense layers in numpy: the test oracle."""
+    name = "numpy"
+    device_name = "numpy (test oracle)"
+
+    def dense(self, x, w, b, alpha):
+        z = x @ w.T
+        if b is not None:
+            z += b
+        return leaky(z, alpha)
+
+    def dense_backward(self, x, w, y, dy, alpha, need_dx=True):
+        dz = np.where(y > 0, dy, np.float32(alpha) * dy).astype(np.float32)
+        dx = (dz @ w).astype(np.float32) if need_dx else None
+        return dx, (dz.T @ x).astype(np.float32), dz.sum(axis=0, dtype=np.float32)
+
+
+def _is_opencl(context):
+    return "opencl" in str(context.backend).lower()
+
+
+def _pyopencl_queue(device_name):
+    """A pyopencl queue on the OpenCL device leakycl chose (found by its name)."""
+    import pyopencl as cl
+    for platform in cl.get_platforms():
+        for device in platform.get_devices():
+            if device.name.strip() == device_name.strip():
+                return cl.CommandQueue(cl.Context([device]))
+    raise RuntimeError(f"leakycl chose OpenCL device {device_name!r}, which pyopencl does not list")
+
+
+class LeakyclOps(HostArrays):
+    """Dense layers on leakycl, on the device `spec` names ('cpu', 'opencl', 'auto', ...)."""
+
+    def __init__(self, spec=None):
+        import leakycl
+        self._leakycl = leakycl
+        self.context = leakycl.Context(spec)
+        self.device_name = self.context.device_name
+        self.queue = None
+        if _is_opencl(self.context):
+            self._init_opencl()
+            self.name = "leakycl-opencl"
+        else:
+            self.name = "leakycl-cpu"
+
+    def _init_opencl(self):
+        import pyopencl.array as cla
+        from pyopencl.elementwise import ElementwiseKernel
+        self._cla = cla
+        self.queue = _pyopencl_queue(self.device_name)
+        self._adam = ElementwiseKernel(self.queue.context, _ADAM_ARGS, _ADAM_BODY, "langid_adam")
+
+    def _ctx(self):
+        # pyopencl arrays carry their queue, which leakycl wraps; numpy arrays need the context.
+        return None if self.queue is not None else self.context
+
+    def upload(self, host):
+        host = np.ascontiguousarray(host, dtype=np.float32)
+        return host if self.queue is None else self._cla.to_device(self.queue, host)
+
+    def download(self, array):
+        return np.asarray(array) if self.queue is None else array.get()
+
+    def zeros_like(self, array):
+        if self.queue is None:
+            return np.zeros_like(array)
+        return self._cla.zeros(self.queue, array.shape, np.float32)
+
+    def adam(self, p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps):
+        if self.queue is None:
+            numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps)
+        else:
+            f = np.float32
+            self._adam(p, m, v, g, f(beta1), f(beta2), f(step_size), f(bias2_sqrt), f(eps))
+
+    def synchronize(self):
+        if self.queue is not None:
+            self.queue.finish()
+
+    def dense(self, x, w, b, alpha):
+        return self._leakycl.dense(x, w, b, alpha, ctx=self._ctx())
+
+    def dense_backward(self, x, w, y, dy, alpha, need_dx=True):
+        return self._leakycl.dense_backward(x, w, y, dy, alpha, need_dx=need_dx, ctx=self._ctx())
+
+
+def make_ops(spec):
+    """The ops `--device spec` runs on: always leakycl."""
+    return LeakyclOps(spec)
