@@ -15,14 +15,14 @@ from .model import Adam, Network, initial_weights, softmax_cross_entropy
 class Config:
     """Everything that fixes the data and the features; saved with the model."""
     languages: tuple = data.ALL_LANGUAGES
-    hash_bits: int = 15
-    max_per_language: int = 2000
+    hash_bits: int = 14
+    max_per_language: int = 1500
     seed: int = 0
 
 
 @dataclass
 class Hyper:
-    epochs: int = 5
+    epochs: int = 4
     batch_size: int = 128
     lr: float = 1e-3
 
@@ -65,30 +65,41 @@ def train_epochs(ops, dataset, hyper, weights=None, progress=True, log=print):
         weights = initial_weights(dataset.train.width, len(dataset.languages), dataset.config.seed)
     net = Network(ops, weights)
     adam = Adam(net, lr=hyper.lr)
+
+    def step(rows):
+        x = ops.upload(dataset.train.dense(rows))   # the one transfer of the batch
+        acts = net.forward(x)
+        loss, dlogits = softmax_cross_entropy(ops.download(acts[-1]), dataset.train_labels[rows])
+        adam.step(net.backward(acts, ops.upload(dlogits)))
+        return loss
+
+    history = run_epochs(ops.name, dataset, hyper, step, ops.synchronize,
+                         lambda: predict_rows(net, dataset.validation), progress, log)
+    return net, history
+
+
+def run_epochs(name, dataset, hyper, step, synchronize, predict_validation, progress, log):
+    """The epoch loop every trainer shares: step(rows) -> loss per minibatch under a tqdm bar,
+    synchronize() before the clock stops, then the validation accuracy. Returns the history."""
     history = []
     for epoch in range(hyper.epochs):
         batches = epoch_batches(len(dataset.train), hyper.batch_size, dataset.config.seed, epoch)
-        bar = tqdm(batches, desc=f"{ops.name} epoch {epoch + 1}/{hyper.epochs}", unit="batch",
+        bar = tqdm(batches, desc=f"{name} epoch {epoch + 1}/{hyper.epochs}", unit="batch",
                    disable=not progress, leave=False)
         losses = []
         start = time.perf_counter()
         for rows in bar:
-            x = ops.upload(dataset.train.dense(rows))   # the one transfer of the batch
-            acts = net.forward(x)
-            loss, dlogits = softmax_cross_entropy(ops.download(acts[-1]),
-                                                  dataset.train_labels[rows])
-            adam.step(net.backward(acts, ops.upload(dlogits)))
-            losses.append(loss)
+            losses.append(step(rows))
             bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-        ops.synchronize()
+        synchronize()
         seconds = time.perf_counter() - start
-        predicted = predict_rows(net, dataset.validation)
+        accuracy = float(np.mean(predict_validation() == dataset.validation_labels))
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": seconds,
-                  "val_accuracy": float(np.mean(predicted == dataset.validation_labels))}
+                  "val_accuracy": accuracy}
         history.append(record)
-        log(f"{ops.name}: epoch {record['epoch']} loss={record['loss']:.6f} "
-            f"val_accuracy={record['val_accuracy']:.4f} seconds={seconds:.2f}")
-    return net, history
+        log(f"{name}: epoch {record['epoch']} loss={record['loss']:.6f} "
+            f"val_accuracy={accuracy:.4f} seconds={seconds:.2f}")
+    return history
 
 
 def predict_rows(net, rows, batch_size=512):
