@@ -20,13 +20,25 @@ _ADAM_BODY = ("m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];"
               "p[i] -= step_size * m[i] / (sqrt(v[i]) / bias2_sqrt + eps)")
 
 
-def numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps):
-    """torch.optim.Adam's step in place on float32 numpy arrays."""
-    m *= np.float32(beta1)
-    m += np.float32(1.0 - beta1) * g
-    v *= np.float32(beta2)
-    v += np.float32(1.0 - beta2) * g * g
-    p -= np.float32(step_size) * m / (np.sqrt(v) / np.float32(bias2_sqrt) + np.float32(eps))
+def numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps, scratch=None):
+    """torch.optim.Adam's step in place on float32 numpy arrays, in the same order of operations
+    (m*b1 + (1-b1)*g; v*b2 + (1-b2)*(g*g); p - step * (m / (sqrt(v)/bias2_sqrt + eps))).
+    scratch: a float32 array of p's shape to work in, so that no step allocates."""
+    tmp = np.empty_like(p) if scratch is None else scratch
+    f = np.float32
+    np.multiply(g, f(1.0 - beta1), out=tmp)
+    m *= f(beta1)
+    m += tmp
+    np.multiply(g, g, out=tmp)
+    tmp *= f(1.0 - beta2)
+    v *= f(beta2)
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp /= f(bias2_sqrt)
+    tmp += f(eps)
+    np.divide(m, tmp, out=tmp)
+    tmp *= f(step_size)
+    p -= tmp
 
 
 def leaky(z, alpha):
@@ -36,6 +48,7 @@ def leaky(z, alpha):
 
 class HostArrays:
     """Arrays that are numpy arrays in host memory."""
+    _scratch = None
 
     def upload(self, host):
         return np.ascontiguousarray(host, dtype=np.float32)
@@ -47,7 +60,14 @@ class HostArrays:
         return np.zeros_like(array)
 
     def adam(self, p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps):
-        numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps)
+        numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps, self._scratch_for(p))
+
+    def _scratch_for(self, p):
+        if self._scratch is None:
+            self._scratch = {}
+        if p.shape not in self._scratch:
+            self._scratch[p.shape] = np.empty(p.shape, dtype=np.float32)
+        return self._scratch[p.shape]
 
     def synchronize(self):
         pass
@@ -124,7 +144,7 @@ class LeakyclOps(HostArrays):
 
     def adam(self, p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps):
         if self.queue is None:
-            numpy_adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps)
+            super().adam(p, g, m, v, beta1, beta2, step_size, bias2_sqrt, eps)
         else:
             f = np.float32
             self._adam(p, m, v, g, f(beta1), f(beta2), f(step_size), f(bias2_sqrt), f(eps))

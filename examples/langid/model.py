@@ -55,7 +55,9 @@ class Network:
 
     def __init__(self, ops, host_weights):
         self.ops = ops
-        self.params = {k: ops.upload(v) for k, v in host_weights.items()}
+        # A copy: on the CPU backend upload() is zero copy, and training must not change the
+        # caller's arrays (the PyTorch twin starts from the same ones).
+        self.params = {k: ops.upload(np.array(v, dtype=np.float32)) for k, v in host_weights.items()}
         self.alphas = layer_alphas()
 
     def host_weights(self):

@@ -52,3 +52,14 @@ def test_predict_each_language(model_path, ops, lang, capsys):
 
 def _spec(ops):
     return "opencl" if ops.queue is not None else "cpu"
+
+
+def test_training_leaves_the_callers_weights_alone(ops, short_dataset):
+    from examples.langid.model import initial_weights
+    from examples.langid.train import Hyper, train_epochs
+    weights = initial_weights(short_dataset.train.width, len(short_dataset.languages), seed=1)
+    before = {k: v.copy() for k, v in weights.items()}
+    net, _ = train_epochs(ops, short_dataset, Hyper(epochs=1, batch_size=64), weights,
+                          progress=False, log=lambda s: None)
+    assert all((weights[k] == before[k]).all() for k in before)
+    assert not (net.host_weights()["w1"] == before["w1"]).all()
