@@ -1,6 +1,7 @@
 """python -m examples.langid train | evaluate | predict TEXT | compare   (--help on each)."""
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -56,6 +57,8 @@ def _parser():
     compare.add_argument("--no-torch", action="store_true", help="leave out the PyTorch twin")
     compare.add_argument("--tolerance", type=float, default=1e-3,
                          help="largest allowed per-epoch loss difference (default %(default)s)")
+    compare.add_argument("--save", metavar="DIR", default=None,
+                         help="also save each leakycl run's model as DIR/langid-<run>.npz")
     return parser
 
 
@@ -130,8 +133,13 @@ def cmd_compare(args):
     for spec in [s.strip() for s in args.devices.split(",") if s.strip()]:
         ops = make_ops(spec)
         print(f"device {spec}: {ops.device_name} ({ops.name})")
-        runs[f"{ops.name}"] = train_epochs(ops, dataset, hyper, weights,
-                                           progress=not args.no_progress)[1]
+        net, runs[ops.name] = train_epochs(ops, dataset, hyper, weights,
+                                           progress=not args.no_progress)
+        if args.save:
+            os.makedirs(args.save, exist_ok=True)
+            path = os.path.join(args.save, f"langid-{ops.name}.npz")
+            save_model(path, net, config, hyper, runs[ops.name])
+            print(f"saved {path}")
     if not args.no_torch:
         from .torch_twin import train_torch
         runs["torch"] = train_torch(dataset, hyper, weights, progress=not args.no_progress)[1]

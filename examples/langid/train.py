@@ -16,13 +16,13 @@ class Config:
     """Everything that fixes the data and the features; saved with the model."""
     languages: tuple = data.ALL_LANGUAGES
     hash_bits: int = 14
-    max_per_language: int = 1500
+    max_per_language: int = 1000
     seed: int = 0
 
 
 @dataclass
 class Hyper:
-    epochs: int = 4
+    epochs: int = 3
     batch_size: int = 128
     lr: float = 1e-3
 
