@@ -282,7 +282,7 @@ def prelu(x: Any, slope: Any, axis: Optional[int] = 1, *, out: Any = None, ctx: 
     kind, code, (x,), skind, slope, channels, inner = _prelu_args(x, slope, axis)
     n = _size(x)
     y = _output(kind, x, out, tuple(x.shape))
-    if _nothing_to_do(kind, n):
+    if n == 0:  # an axis of length 0: no channels to speak of, and nothing to compute
         return y
     _core.prelu_forward(_context(ctx, kind, x), code, channels, inner, n, skind.operand(slope, code),
                         kind.operand(x, code), kind.operand(y, code))
@@ -299,7 +299,8 @@ def prelu_backward(x: Any, dy: Any, slope: Any, axis: Optional[int] = 1, *,
     n = _size(x)
     dx = kind.empty(x, tuple(x.shape))
     dslope = skind.empty(slope, tuple(slope.shape))
-    if _nothing_to_do(kind, n):
+    if n == 0:  # nothing to sum: every slope's gradient is 0
+        dslope.fill_(0) if hasattr(dslope, "fill_") else dslope.fill(0)
         return dx, dslope
     _core.prelu_backward(_context(ctx, kind, x), code, channels, inner, n, skind.operand(slope, code),
                          kind.operand(x, code), kind.operand(dy, code), kind.operand(dx, code),

@@ -119,3 +119,11 @@ def test_prelu_rejects(device):
         leakycl.prelu(x, np.ones(3, np.float64), ctx=device)
     with pytest.raises(leakycl.Unsupported, match="consecutive"):
         leakycl.prelu(x, np.ones((2, 1, 4), np.float32), axis=None, ctx=device)
+
+
+def test_prelu_of_nothing(device):
+    x = np.empty((0, 3, 4), np.float32)
+    slope = np.array([0.1, 0.2, 0.3], np.float32)
+    assert leakycl.prelu(x, slope, ctx=device).shape == (0, 3, 4)
+    dx, ds = leakycl.prelu_backward(x, x, slope, ctx=device)
+    assert dx.shape == (0, 3, 4) and ds.tolist() == [0.0, 0.0, 0.0]
