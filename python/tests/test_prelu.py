@@ -100,6 +100,12 @@ def test_prelu_pyopencl(queue, dtype):
     assert_bits_equal(y.get(), ref_prelu(x, np.broadcast_to(slope.reshape(3, 1), x.shape)))
     y2 = leakycl.prelu(xc, slope)  # a numpy slope goes to the device with x
     assert_bits_equal(y2.get(), y.get())
+    dy = random_array(dtype, x.size, 6).reshape(x.shape)
+    dx, ds = leakycl.prelu_backward(xc, cla.to_device(queue, dy), cla.to_device(queue, slope))
+    assert isinstance(dx, cla.Array) and isinstance(ds, cla.Array) and ds.shape == (3,)
+    hx, hs = leakycl.prelu_backward(x, dy, slope, ctx=leakycl.Context("opencl"))
+    assert_bits_equal(dx.get(), hx)
+    assert_bits_equal(ds.get(), hs)  # one backend, one summation order: the same bits
 
 
 def test_prelu_out_and_in_place(device):

@@ -116,3 +116,35 @@ def test_pyopencl_results_outlive_the_inputs(queue):
     del xc
     gc.collect()
     assert_bits_equal(y.get(), ref_forward(x, 0.2))
+
+
+def test_the_gil_is_released_while_the_device_works(queue):
+    """A call blocked on the device must let other Python threads run: a staged write on the
+    wrapped queue waits behind a user event that only this (main) thread can complete. Were
+    the GIL held, the main thread could never complete it (the watchdog then fails the run)."""
+    import faulthandler
+
+    import pyopencl as cl
+
+    gate = cl.UserEvent(queue.context)
+    cl.enqueue_marker(queue, wait_for=[gate])
+    ctx = leakycl.Context.wrap(queue)
+    x = random_array(np.dtype(np.float32), 4096, 5).reshape(2, -1)
+    result: list = []
+
+    def work():
+        result.append(leakycl.prelu(x, np.array([0.5, 0.5], np.float32), 0, ctx=ctx))
+
+    faulthandler.dump_traceback_later(120, exit=True)
+    try:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join(0.5)  # the worker is now (normally) blocked in the C library
+        blocked = t.is_alive()
+        gate.set_status(cl.command_execution_status.COMPLETE)
+        t.join(60)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert not t.is_alive() and result
+    assert blocked, "the call returned before the gate opened: the queue did not wait"
+    assert_bits_equal(result[0], ref_forward(x, 0.5))

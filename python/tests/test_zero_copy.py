@@ -93,3 +93,24 @@ def test_pyopencl_arrays_stay_in_their_buffer(queue):
     y = leakycl.leaky_relu(x, 0.1)
     assert y.queue is queue
     assert leakycl.Context.wrap(queue) is leakycl.Context.wrap(queue)  # one context per queue
+
+
+def test_the_extension_never_converts(device):
+    """_core itself (below the Python checks) reads arrays through the buffer protocol, which
+    never converts: a wrong dtype, a strided or a read-only output is refused, not copied."""
+    from leakycl import _core
+
+    x = np.ones(16, np.float32)
+    with pytest.raises(leakycl.InvalidArgument, match="bytes"):
+        _core.forward(device._core, _core.F32, 16, 0.1, x, np.zeros(16, np.float64))
+    strided = np.zeros(32, np.float32)[::2]
+    with pytest.raises(leakycl.InvalidArgument, match="C-contiguous"):
+        _core.forward(device._core, _core.F32, 16, 0.1, x, strided)
+    ro = np.zeros(16, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(leakycl.InvalidArgument, match="writable"):
+        _core.forward(device._core, _core.F32, 16, 0.1, x, ro)
+    assert not strided.any() and not ro.any()
+    with pytest.raises(leakycl.InvalidArgument, match="C-contiguous"):
+        _core.prelu_forward(device._core, _core.F32, 1, 1, 16, np.ones(1, np.float32), np.ones(32, np.float32)[::2],
+                            np.zeros(16, np.float32))
