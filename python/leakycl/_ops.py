@@ -27,7 +27,9 @@ from typing import Any, Optional, Sequence
 from . import _core
 from ._arrays import CL, NUMPY, as_array, kind_of, mask_words
 from ._context import Context, context_for_queue, default_context
-from ._dtypes import F32, MASK
+import numpy as np
+
+from ._dtypes import F16, F32, F64, MASK
 from ._errors import InvalidArgument
 
 __all__ = [
@@ -119,6 +121,41 @@ def _size(a: Any) -> int:
     return int(a.numel()) if hasattr(a, "numel") else int(a.size)
 
 
+# The common case, numpy arrays that need no copy, checked in a few attribute reads: a call's
+# cost in Python is most of its cost at small sizes. Anything else takes the general path.
+_FAST_CODES = {np.dtype(np.float32): F32, np.dtype(np.float16): F16, np.dtype(np.float64): F64}
+
+
+def _fast_numpy(arrays: tuple[Any, ...], out: Any, ctx: Optional[Context]) -> Optional[tuple[Any, int, Any]]:
+    """(core context, dtype code, output) when every array is a C-contiguous numpy array of one
+    float dtype (not bfloat16) and shape, ``out`` is None or one more such (writable) array and
+    ``ctx`` is None or a Context; else None."""
+    x = arrays[0]
+    dtype = x.dtype
+    code = _FAST_CODES.get(dtype)
+    if code is None or not x.flags.c_contiguous:
+        return None
+    shape = x.shape
+    for a in arrays[1:]:
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape or not a.flags.c_contiguous:
+            return None
+    if out is None:
+        out = np.empty(shape, dtype)
+    else:
+        if type(out) is not np.ndarray or out.dtype != dtype or out.shape != shape:
+            return None
+        flags = out.flags
+        if not (flags.c_contiguous and flags.writeable):
+            return None
+    if ctx is None:
+        core = default_context()._core
+    elif type(ctx) is Context:
+        core = ctx._core
+    else:
+        return None
+    return core, code, out
+
+
 def _nothing_to_do(kind: type, n: int) -> bool:
     """pyopencl arrays of no elements may have no buffer: there is nothing to enqueue."""
     return n == 0 and kind is CL
@@ -134,6 +171,11 @@ def leaky_relu(x: Any, alpha: float = 0.01, *, out: Any = None, ctx: Optional[Co
     shape. Raises InvalidArgument for a NaN or infinite alpha, a dtype other than float32,
     float16, bfloat16 or float64, or an unusable ``out``; Unsupported for float64 on a device
     without it."""
+    if type(x) is np.ndarray:
+        fast = _fast_numpy((x,), out, ctx)
+        if fast is not None:
+            _core.forward(fast[0], fast[1], x.size, alpha, x, fast[2])
+            return fast[2]
     kind, code, (x,) = _inputs(("x",), (x,))
     n = _size(x)
     y = _output(kind, x, out, tuple(x.shape))
@@ -148,6 +190,11 @@ def leaky_relu_backward(x: Any, dy: Any, alpha: float = 0.01, *, out: Any = None
                         ctx: Optional[Context] = None) -> Any:
     """dx = dy where x > 0, else alpha * dy: the gradient through :func:`leaky_relu` from its
     input x. x and dy have one kind, dtype and shape; ``out`` may be dy or x."""
+    if type(x) is np.ndarray:
+        fast = _fast_numpy((x, dy), out, ctx)
+        if fast is not None:
+            _core.backward(fast[0], fast[1], x.size, alpha, x, dy, fast[2])
+            return fast[2]
     kind, code, (x, dy) = _inputs(("x", "dy"), (x, dy))
     n = _size(x)
     dx = _output(kind, x, out, tuple(x.shape))
@@ -282,7 +329,7 @@ def prelu(x: Any, slope: Any, axis: Optional[int] = 1, *, out: Any = None, ctx: 
     kind, code, (x,), skind, slope, channels, inner = _prelu_args(x, slope, axis)
     n = _size(x)
     y = _output(kind, x, out, tuple(x.shape))
-    if _nothing_to_do(kind, n):
+    if n == 0:  # an axis of length 0: no channels to speak of, and nothing to compute
         return y
     _core.prelu_forward(_context(ctx, kind, x), code, channels, inner, n, skind.operand(slope, code),
                         kind.operand(x, code), kind.operand(y, code))
@@ -299,7 +346,8 @@ def prelu_backward(x: Any, dy: Any, slope: Any, axis: Optional[int] = 1, *,
     n = _size(x)
     dx = kind.empty(x, tuple(x.shape))
     dslope = skind.empty(slope, tuple(slope.shape))
-    if _nothing_to_do(kind, n):
+    if n == 0:  # nothing to sum: every slope's gradient is 0
+        dslope.fill_(0) if hasattr(dslope, "fill_") else dslope.fill(0)
         return dx, dslope
     _core.prelu_backward(_context(ctx, kind, x), code, channels, inner, n, skind.operand(slope, code),
                          kind.operand(x, code), kind.operand(dy, code), kind.operand(dx, code),
