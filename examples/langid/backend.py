@@ -10,6 +10,8 @@ goes there each step (and the small logits / logit gradients cross for the softm
 never the path a `--device` runs.
 """
 
+import os
+
 import numpy as np
 
 # torch.optim.Adam's update (no weight decay), so that the PyTorch twin follows the same steps.
@@ -101,18 +103,21 @@ class NumpyOps(HostArrays):
         return dx, (dz.T @ x).astype(np.float32), dz.sum(axis=0, dtype=np.float32)
 
 
-def _is_opencl(context):
-    return "opencl" in str(context.backend).lower()
-
-
-def _pyopencl_queue(device_name):
-    """A pyopencl queue on the OpenCL device leakycl chose (found by its name)."""
+def _pyopencl_queue(spec, device_name):
+    """A pyopencl queue on the OpenCL device leakycl chose: for 'opencl:P:D' platform P's
+    device D (the indices `leakycl devices` lists, the ICD loader's order, as pyopencl's), else
+    the first device of that name."""
     import pyopencl as cl
-    for platform in cl.get_platforms():
-        for device in platform.get_devices():
-            if device.name.strip() == device_name.strip():
-                return cl.CommandQueue(cl.Context([device]))
-    raise RuntimeError(f"leakycl chose OpenCL device {device_name!r}, which pyopencl does not list")
+    parts = (spec or os.environ.get("LEAKYCL_DEVICE") or "").split(":")
+    if len(parts) == 3 and parts[0] == "opencl" and parts[1].isdigit() and parts[2].isdigit():
+        candidates = [cl.get_platforms()[int(parts[1])].get_devices()[int(parts[2])]]
+    else:
+        candidates = [d for p in cl.get_platforms() for d in p.get_devices()]
+    for device in candidates:
+        if device.name.strip() == device_name.strip():
+            return cl.CommandQueue(cl.Context([device]))
+    raise RuntimeError(f"leakycl chose OpenCL device {device_name!r} for {spec!r}, "
+                       f"which pyopencl does not list there")
 
 
 class LeakyclOps(HostArrays):
@@ -124,17 +129,17 @@ class LeakyclOps(HostArrays):
         self.context = leakycl.Context(spec)
         self.device_name = self.context.device_name
         self.queue = None
-        if _is_opencl(self.context):
-            self._init_opencl()
+        if self.context.backend == "opencl":
+            self._init_opencl(spec)
             self.name = "leakycl-opencl"
         else:
             self.name = "leakycl-cpu"
 
-    def _init_opencl(self):
+    def _init_opencl(self, spec):
         import pyopencl as cl
         import pyopencl.array as cla
         self._cla = cla
-        self.queue = _pyopencl_queue(self.device_name)
+        self.queue = _pyopencl_queue(spec, self.device_name)
         self._adam = cl.Program(self.queue.context, _ADAM_SOURCE).build().langid_adam
 
     def _ctx(self):
