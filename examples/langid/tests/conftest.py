@@ -19,7 +19,7 @@ from examples.langid.train import (Config, Hyper, build_dataset, save_model,  # 
 # The short run: four languages of four families and two scripts, small hash width, few epochs.
 SHORT_CONFIG = Config(languages=("de", "en", "pt", "ru"), hash_bits=12, max_per_language=250,
                       seed=0)
-SHORT_HYPER = Hyper(epochs=4, batch_size=32, lr=2e-3)
+SHORT_HYPER = Hyper(epochs=3, batch_size=32, lr=2e-3)
 DEVICES = ("cpu", "opencl")
 
 
