@@ -25,6 +25,18 @@ from ._errors import InvalidArgument
 MASK_DTYPE = np.dtype(np.uint32)
 
 
+def unsupported_dtype(dtype: Any) -> InvalidArgument:
+    return InvalidArgument(f"dtype {dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
+
+
+def numpy_code(dtype: np.dtype) -> int:
+    """The C dtype code of a numpy dtype (pyopencl arrays use numpy's too)."""
+    code = NUMPY_CODES.get(dtype)
+    if code is None:
+        raise unsupported_dtype(dtype)
+    return code
+
+
 def mask_words(n: int) -> int:
     """32-bit words of a mask of n elements (1 bit each)."""
     return (n + 31) // 32
@@ -38,10 +50,7 @@ class NumpyKind:
 
     @staticmethod
     def code(a: np.ndarray) -> int:
-        code = NUMPY_CODES.get(a.dtype)
-        if code is None:
-            raise InvalidArgument(f"dtype {a.dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
-        return code
+        return numpy_code(a.dtype)
 
     @staticmethod
     def contiguous(a: np.ndarray) -> np.ndarray:
@@ -87,7 +96,7 @@ class TorchKind:
             raise InvalidArgument(f"torch tensors must be on the CPU, not {a.device}")
         code = torch_codes().get(a.dtype)
         if code is None:
-            raise InvalidArgument(f"dtype {a.dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
+            raise unsupported_dtype(a.dtype)
         return code
 
     @staticmethod
@@ -135,10 +144,7 @@ class CLKind:
 
     @staticmethod
     def code(a: Any) -> int:
-        code = NUMPY_CODES.get(a.dtype)
-        if code is None:
-            raise InvalidArgument(f"dtype {a.dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
-        return code
+        return numpy_code(a.dtype)
 
     @staticmethod
     def contiguous(a: Any) -> Any:
