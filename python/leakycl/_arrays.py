@@ -15,7 +15,7 @@ C-contiguous and writable (else InvalidArgument), since writing into a copy woul
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Type, Union
 
 import numpy as np
 
@@ -187,9 +187,11 @@ class CLKind:
 
 
 NUMPY, TORCH, CL = NumpyKind, TorchKind, CLKind
+# One of the three kinds (the classes themselves: their methods are static).
+Kind = Union[Type[NumpyKind], Type[TorchKind], Type[CLKind]]
 
 
-def kind_of(a: Any) -> type:
+def kind_of(a: Any) -> Kind:
     """The kind of an array; InvalidArgument for anything leakycl cannot read."""
     if type(a) is np.ndarray:
         return NUMPY

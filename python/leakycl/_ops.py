@@ -25,7 +25,7 @@ import math
 from typing import Any, Optional, Sequence
 
 from . import _core
-from ._arrays import CL, NUMPY, as_array, kind_of, mask_words
+from ._arrays import CL, NUMPY, Kind, as_array, kind_of, mask_words
 from ._context import Context, context_for_queue, default_context
 import numpy as np
 
@@ -49,7 +49,7 @@ __all__ = [
 # ---- arguments ------------------------------------------------------------------------------------
 
 
-def _context(ctx: Optional[Context], kind: type, first: Any) -> Any:
+def _context(ctx: Optional[Context], kind: Kind, first: Any) -> Any:
     """The _core context a call runs on."""
     if kind is CL:
         wrapped = context_for_queue(first.queue)
@@ -69,7 +69,7 @@ def _queue_of(ctx: Any) -> int:
     return ctx._core.cl_queue
 
 
-def _inputs(names: Sequence[str], arrays: Sequence[Any]) -> tuple[type, int, list[Any]]:
+def _inputs(names: Sequence[str], arrays: Sequence[Any]) -> tuple[Kind, int, list[Any]]:
     """The arrays of one call as one kind, dtype and shape, each contiguous."""
     first = as_array(arrays[0])
     kind = kind_of(first)
@@ -89,7 +89,7 @@ def _inputs(names: Sequence[str], arrays: Sequence[Any]) -> tuple[type, int, lis
     return kind, code, result
 
 
-def _output(kind: type, like: Any, out: Any, shape: tuple[int, ...], name: str = "out", dtype: Any = None) -> Any:
+def _output(kind: Kind, like: Any, out: Any, shape: tuple[int, ...], name: str = "out", dtype: Any = None) -> Any:
     """A new result array, or ``out`` checked against what the result needs."""
     if out is None:
         return kind.empty(like, shape, dtype)
@@ -152,7 +152,7 @@ def _fast_numpy(arrays: tuple[Any, ...], out: Any, ctx: Optional[Context]) -> Op
     return core, code, out
 
 
-def _nothing_to_do(kind: type, n: int) -> bool:
+def _nothing_to_do(kind: Kind, n: int) -> bool:
     """pyopencl arrays of no elements may have no buffer: there is nothing to enqueue."""
     return n == 0 and kind is CL
 
@@ -160,7 +160,7 @@ def _nothing_to_do(kind: type, n: int) -> bool:
 # ---- elementwise ----------------------------------------------------------------------------------
 
 
-def _run(op: Any, kind: type, code: int, alpha: float, ctx: Optional[Context], first: Any,
+def _run(op: Any, kind: Kind, code: int, alpha: float, ctx: Optional[Context], first: Any,
          operands: Sequence[tuple[Any, int]]) -> None:
     """One elementwise _core op of n = first's elements on (array, dtype code) operands, the
     output last; pyopencl arrays of no elements have nothing to enqueue (alpha is still checked)."""
@@ -384,12 +384,12 @@ def leaky_relu_batch(xs: Sequence[Any], alphas: Any, *, out: Optional[Sequence[A
 # ---- dense layer ----------------------------------------------------------------------------------
 
 
-def _dense_inputs(x: Any, w: Any, extra: Sequence[tuple[str, Any]]) -> tuple[type, list[Any]]:
+def _dense_inputs(x: Any, w: Any, extra: Sequence[tuple[str, Any]]) -> tuple[Kind, list[Any]]:
     """The dense layer's float32 arrays (None ones kept), one kind, each contiguous."""
     arrays = [("x", as_array(x)), ("w", as_array(w))] + [(name, None if a is None else as_array(a))
                                                          for name, a in extra]
     kind = kind_of(arrays[0][1])
-    result = []
+    result: list[Any] = []
     for name, a in arrays:
         if a is None:
             result.append(None)
@@ -414,7 +414,7 @@ def _dense_shape(x: Any, w: Any) -> tuple[int, int, int]:
     return batch, in_features, out_features
 
 
-def _operand(kind: type, a: Any) -> Any:
+def _operand(kind: Kind, a: Any) -> Any:
     return None if a is None else kind.operand(a, F32)
 
 
