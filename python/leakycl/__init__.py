@@ -23,27 +23,6 @@ from ._ops import (dense, dense_backward, leaky_relu, leaky_relu_backward, leaky
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Context",
-    "Device",
-    "devices",
-    "default_context",
-    "leaky_relu",
-    "leaky_relu_backward",
-    "leaky_relu_backward_from_output",
-    "leaky_relu_masked",
-    "leaky_relu_backward_masked",
-    "prelu",
-    "prelu_backward",
-    "leaky_relu_batch",
-    "dense",
-    "dense_backward",
-    "Error",
-    "InvalidArgument",
-    "Unsupported",
-    "OutOfMemory",
-    "DeviceNotFound",
-    "BuildFailed",
-    "OpenCLError",
-    "BLASError",
-]
+from . import _context, _errors, _ops
+
+__all__ = _context.__all__ + _ops.__all__ + _errors.__all__

@@ -15,7 +15,7 @@ C-contiguous and writable (else InvalidArgument), since writing into a copy woul
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Type, Union
 
 import numpy as np
 
@@ -23,6 +23,18 @@ from ._dtypes import BF16, MASK, NUMPY_CODES, torch_codes
 from ._errors import InvalidArgument
 
 MASK_DTYPE = np.dtype(np.uint32)
+
+
+def unsupported_dtype(dtype: Any) -> InvalidArgument:
+    return InvalidArgument(f"dtype {dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
+
+
+def numpy_code(dtype: np.dtype) -> int:
+    """The C dtype code of a numpy dtype (pyopencl arrays use numpy's too)."""
+    code = NUMPY_CODES.get(dtype)
+    if code is None:
+        raise unsupported_dtype(dtype)
+    return code
 
 
 def mask_words(n: int) -> int:
@@ -38,10 +50,7 @@ class NumpyKind:
 
     @staticmethod
     def code(a: np.ndarray) -> int:
-        code = NUMPY_CODES.get(a.dtype)
-        if code is None:
-            raise InvalidArgument(f"dtype {a.dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
-        return code
+        return numpy_code(a.dtype)
 
     @staticmethod
     def contiguous(a: np.ndarray) -> np.ndarray:
@@ -87,7 +96,7 @@ class TorchKind:
             raise InvalidArgument(f"torch tensors must be on the CPU, not {a.device}")
         code = torch_codes().get(a.dtype)
         if code is None:
-            raise InvalidArgument(f"dtype {a.dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
+            raise unsupported_dtype(a.dtype)
         return code
 
     @staticmethod
@@ -135,10 +144,7 @@ class CLKind:
 
     @staticmethod
     def code(a: Any) -> int:
-        code = NUMPY_CODES.get(a.dtype)
-        if code is None:
-            raise InvalidArgument(f"dtype {a.dtype} is not one leakycl computes on (float32, float16, bfloat16, float64)")
-        return code
+        return numpy_code(a.dtype)
 
     @staticmethod
     def contiguous(a: Any) -> Any:
@@ -181,9 +187,11 @@ class CLKind:
 
 
 NUMPY, TORCH, CL = NumpyKind, TorchKind, CLKind
+# One of the three kinds (the classes themselves: their methods are static).
+Kind = Union[Type[NumpyKind], Type[TorchKind], Type[CLKind]]
 
 
-def kind_of(a: Any) -> type:
+def kind_of(a: Any) -> Kind:
     """The kind of an array; InvalidArgument for anything leakycl cannot read."""
     if type(a) is np.ndarray:
         return NUMPY

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from . import _core
 from ._dtypes import dtype_code
 
-__all__ = ["Context", "Device", "devices", "default_context", "context_for_queue"]
+__all__ = ["Context", "Device", "devices", "default_context"]
 
 
 class Device(NamedTuple):

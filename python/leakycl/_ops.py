@@ -25,7 +25,7 @@ import math
 from typing import Any, Optional, Sequence
 
 from . import _core
-from ._arrays import CL, NUMPY, as_array, kind_of, mask_words
+from ._arrays import CL, NUMPY, Kind, as_array, kind_of, mask_words
 from ._context import Context, context_for_queue, default_context
 import numpy as np
 
@@ -49,7 +49,7 @@ __all__ = [
 # ---- arguments ------------------------------------------------------------------------------------
 
 
-def _context(ctx: Optional[Context], kind: type, first: Any) -> Any:
+def _context(ctx: Optional[Context], kind: Kind, first: Any) -> Any:
     """The _core context a call runs on."""
     if kind is CL:
         wrapped = context_for_queue(first.queue)
@@ -69,7 +69,7 @@ def _queue_of(ctx: Any) -> int:
     return ctx._core.cl_queue
 
 
-def _inputs(names: Sequence[str], arrays: Sequence[Any]) -> tuple[type, int, list[Any]]:
+def _inputs(names: Sequence[str], arrays: Sequence[Any]) -> tuple[Kind, int, list[Any]]:
     """The arrays of one call as one kind, dtype and shape, each contiguous."""
     first = as_array(arrays[0])
     kind = kind_of(first)
@@ -89,7 +89,7 @@ def _inputs(names: Sequence[str], arrays: Sequence[Any]) -> tuple[type, int, lis
     return kind, code, result
 
 
-def _output(kind: type, like: Any, out: Any, shape: tuple[int, ...], name: str = "out", dtype: Any = None) -> Any:
+def _output(kind: Kind, like: Any, out: Any, shape: tuple[int, ...], name: str = "out", dtype: Any = None) -> Any:
     """A new result array, or ``out`` checked against what the result needs."""
     if out is None:
         return kind.empty(like, shape, dtype)
@@ -104,10 +104,6 @@ def _output(kind: type, like: Any, out: Any, shape: tuple[int, ...], name: str =
         raise InvalidArgument(f"{name} is on another queue than the inputs")
     kind.check_out(out, name)
     return out
-
-
-def _mask_output(kind: type, like: Any, out: Any, n: int) -> Any:
-    return kind.empty_mask(like, n)
 
 
 def _check_alpha(alpha: float) -> float:
@@ -156,12 +152,23 @@ def _fast_numpy(arrays: tuple[Any, ...], out: Any, ctx: Optional[Context]) -> Op
     return core, code, out
 
 
-def _nothing_to_do(kind: type, n: int) -> bool:
+def _nothing_to_do(kind: Kind, n: int) -> bool:
     """pyopencl arrays of no elements may have no buffer: there is nothing to enqueue."""
     return n == 0 and kind is CL
 
 
 # ---- elementwise ----------------------------------------------------------------------------------
+
+
+def _run(op: Any, kind: Kind, code: int, alpha: float, ctx: Optional[Context], first: Any,
+         operands: Sequence[tuple[Any, int]]) -> None:
+    """One elementwise _core op of n = first's elements on (array, dtype code) operands, the
+    output last; pyopencl arrays of no elements have nothing to enqueue (alpha is still checked)."""
+    n = _size(first)
+    if _nothing_to_do(kind, n):
+        _check_alpha(alpha)
+        return
+    op(_context(ctx, kind, first), code, n, alpha, *[kind.operand(a, c) for a, c in operands])
 
 
 def leaky_relu(x: Any, alpha: float = 0.01, *, out: Any = None, ctx: Optional[Context] = None) -> Any:
@@ -177,12 +184,8 @@ def leaky_relu(x: Any, alpha: float = 0.01, *, out: Any = None, ctx: Optional[Co
             _core.forward(fast[0], fast[1], x.size, alpha, x, fast[2])
             return fast[2]
     kind, code, (x,) = _inputs(("x",), (x,))
-    n = _size(x)
     y = _output(kind, x, out, tuple(x.shape))
-    if _nothing_to_do(kind, n):
-        _check_alpha(alpha)
-        return y
-    _core.forward(_context(ctx, kind, x), code, n, alpha, kind.operand(x, code), kind.operand(y, code))
+    _run(_core.forward, kind, code, alpha, ctx, x, ((x, code), (y, code)))
     return y
 
 
@@ -196,13 +199,8 @@ def leaky_relu_backward(x: Any, dy: Any, alpha: float = 0.01, *, out: Any = None
             _core.backward(fast[0], fast[1], x.size, alpha, x, dy, fast[2])
             return fast[2]
     kind, code, (x, dy) = _inputs(("x", "dy"), (x, dy))
-    n = _size(x)
     dx = _output(kind, x, out, tuple(x.shape))
-    if _nothing_to_do(kind, n):
-        _check_alpha(alpha)
-        return dx
-    _core.backward(_context(ctx, kind, x), code, n, alpha, kind.operand(x, code), kind.operand(dy, code),
-                   kind.operand(dx, code))
+    _run(_core.backward, kind, code, alpha, ctx, x, ((x, code), (dy, code), (dx, code)))
     return dx
 
 
@@ -212,16 +210,11 @@ def leaky_relu_backward_from_output(y: Any, dy: Any, alpha: float = 0.01, *, out
     training). Exact only for alpha >= 0 (then y > 0 exactly where x > 0), so a negative alpha
     raises InvalidArgument; :func:`leaky_relu_masked` covers every alpha."""
     kind, code, (y, dy) = _inputs(("y", "dy"), (y, dy))
-    n = _size(y)
     dx = _output(kind, y, out, tuple(y.shape))
     if float(alpha) < 0:
         raise InvalidArgument(f"backward from the output needs alpha >= 0 (got {float(alpha)}); "
                               "use leaky_relu_masked / leaky_relu_backward_masked")
-    if _nothing_to_do(kind, n):
-        _check_alpha(alpha)
-        return dx
-    _core.backward_from_output(_context(ctx, kind, y), code, n, alpha, kind.operand(y, code),
-                               kind.operand(dy, code), kind.operand(dx, code))
+    _run(_core.backward_from_output, kind, code, alpha, ctx, y, ((y, code), (dy, code), (dx, code)))
     return dx
 
 
@@ -231,14 +224,9 @@ def leaky_relu_masked(x: Any, alpha: float = 0.01, *, out: Any = None, ctx: Opti
     array of ceil(n / 32) words (int32 for torch, which has no uint32; same bits), of x's kind.
     Bits past element n-1 in the last word are unspecified. ``out`` is y's."""
     kind, code, (x,) = _inputs(("x",), (x,))
-    n = _size(x)
     y = _output(kind, x, out, tuple(x.shape))
-    mask = kind.empty_mask(x, n)
-    if _nothing_to_do(kind, n):
-        _check_alpha(alpha)
-        return y, mask
-    _core.forward_masked(_context(ctx, kind, x), code, n, alpha, kind.operand(x, code), kind.operand(y, code),
-                         kind.operand(mask, MASK))
+    mask = kind.empty_mask(x, _size(x))
+    _run(_core.forward_masked, kind, code, alpha, ctx, x, ((x, code), (y, code), (mask, MASK)))
     return y, mask
 
 
@@ -258,11 +246,7 @@ def leaky_relu_backward_masked(mask: Any, dy: Any, alpha: float = 0.01, *, out: 
         raise InvalidArgument("mask is on another queue than dy")
     mask = kind.contiguous(mask)
     dx = _output(kind, dy, out, tuple(dy.shape))
-    if _nothing_to_do(kind, n):
-        _check_alpha(alpha)
-        return dx
-    _core.backward_masked(_context(ctx, kind, dy), code, n, alpha, kind.operand(mask, MASK), kind.operand(dy, code),
-                          kind.operand(dx, code))
+    _run(_core.backward_masked, kind, code, alpha, ctx, dy, ((mask, MASK), (dy, code), (dx, code)))
     return dx
 
 
@@ -400,12 +384,12 @@ def leaky_relu_batch(xs: Sequence[Any], alphas: Any, *, out: Optional[Sequence[A
 # ---- dense layer ----------------------------------------------------------------------------------
 
 
-def _dense_inputs(x: Any, w: Any, extra: Sequence[tuple[str, Any]]) -> tuple[type, list[Any]]:
+def _dense_inputs(x: Any, w: Any, extra: Sequence[tuple[str, Any]]) -> tuple[Kind, list[Any]]:
     """The dense layer's float32 arrays (None ones kept), one kind, each contiguous."""
     arrays = [("x", as_array(x)), ("w", as_array(w))] + [(name, None if a is None else as_array(a))
                                                          for name, a in extra]
     kind = kind_of(arrays[0][1])
-    result = []
+    result: list[Any] = []
     for name, a in arrays:
         if a is None:
             result.append(None)
@@ -430,7 +414,7 @@ def _dense_shape(x: Any, w: Any) -> tuple[int, int, int]:
     return batch, in_features, out_features
 
 
-def _operand(kind: type, a: Any) -> Any:
+def _operand(kind: Kind, a: Any) -> Any:
     return None if a is None else kind.operand(a, F32)
 
 

@@ -15,6 +15,7 @@ usage: python -m leakycl.bench [--min 10] [--max 26] [--time 0.1] [--samples 5]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -88,7 +89,7 @@ def python_rows(n: int, contexts: dict, seconds: float, samples: int, torch: Any
     out = np.empty_like(x)
     tmp = np.empty_like(x)
     a = np.float32(ALPHA)
-    rows = {
+    rows: dict[str, Callable[[], Any]] = {
         "numpy max(a*x,x)": lambda: np.maximum(a * x, x),
         "numpy where": lambda: np.where(x > 0, x, a * x),
         "numpy out=": lambda: (np.multiply(x, a, out=tmp), np.maximum(tmp, x, out=out)),
@@ -99,8 +100,8 @@ def python_rows(n: int, contexts: dict, seconds: float, samples: int, torch: Any
         rows["torch"] = lambda: torch.nn.functional.leaky_relu(t, ALPHA)
         rows["torch out="] = lambda: torch._C._nn.leaky_relu(t, ALPHA, out=t_out)
     for backend, ctx in contexts.items():
-        rows[f"leakycl {backend}"] = lambda ctx=ctx: leakycl.leaky_relu(x, ALPHA, ctx=ctx)
-        rows[f"leakycl {backend} out="] = lambda ctx=ctx: leakycl.leaky_relu(x, ALPHA, out=out, ctx=ctx)
+        rows[f"leakycl {backend}"] = functools.partial(leakycl.leaky_relu, x, ALPHA, ctx=ctx)
+        rows[f"leakycl {backend} out="] = functools.partial(leakycl.leaky_relu, x, ALPHA, out=out, ctx=ctx)
     return {name: measure(fn, seconds, samples) for name, fn in rows.items()}
 
 
@@ -115,12 +116,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--json", help="also write every point as JSON")
     args = p.parse_args(argv)
 
+    torch: Any = None
     try:
         import torch
 
         torch.set_num_threads(os.cpu_count() or 1)
     except ImportError:
-        torch = None
+        pass
     contexts = {}
     for spec in args.devices.split(","):
         try:

@@ -25,8 +25,8 @@ class LeakyReLUFunction(torch.autograd.Function):
     """y = x if x > 0 else negative_slope * x; the backward from the saved sign mask."""
 
     @staticmethod
-    def forward(fctx: Any, x: torch.Tensor, negative_slope: float, inplace: bool,
-                ctx: Optional[Context]) -> torch.Tensor:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+            fctx: Any, x: torch.Tensor, negative_slope: float, inplace: bool, ctx: Optional[Context]) -> torch.Tensor:
         if inplace and x.is_contiguous():
             y, mask = _ops.leaky_relu_masked(x, negative_slope, out=x, ctx=ctx)
         else:
@@ -52,8 +52,8 @@ class PReLUFunction(torch.autograd.Function):
     """y = x if x > 0 else weight[c] * x, c the index along dim 1 (one weight: every element)."""
 
     @staticmethod
-    def forward(fctx: Any, x: torch.Tensor, weight: torch.Tensor,
-                ctx: Optional[Context]) -> torch.Tensor:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+            fctx: Any, x: torch.Tensor, weight: torch.Tensor, ctx: Optional[Context]) -> torch.Tensor:
         weight = weight.detach()
         y = _ops.prelu(x, weight, axis=1, ctx=ctx)
         fctx.save_for_backward(x, weight)

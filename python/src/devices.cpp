@@ -18,23 +18,13 @@ namespace lclpy {
 
 namespace {
 
-std::string device_text(cl_device_id device, cl_device_info param) {
+// A string property through clGet*Info(object, param, size, value, &size_ret); "" on failure.
+template <class Object, class Param, class Getter> std::string info_text(Getter get, Object object, Param param) {
     size_t size = 0;
-    if (clGetDeviceInfo(device, param, 0, nullptr, &size) != CL_SUCCESS || size == 0)
+    if (get(object, param, 0, nullptr, &size) != CL_SUCCESS || size == 0)
         return "";
     std::string text(size, '\0');
-    if (clGetDeviceInfo(device, param, size, text.data(), nullptr) != CL_SUCCESS)
-        return "";
-    text.resize(text.find('\0') == std::string::npos ? size : text.find('\0'));
-    return text;
-}
-
-std::string platform_name(cl_platform_id platform) {
-    size_t size = 0;
-    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, 0, nullptr, &size) != CL_SUCCESS || size == 0)
-        return "";
-    std::string text(size, '\0');
-    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, size, text.data(), nullptr) != CL_SUCCESS)
+    if (get(object, param, size, text.data(), nullptr) != CL_SUCCESS)
         return "";
     text.resize(text.find('\0') == std::string::npos ? size : text.find('\0'));
     return text;
@@ -59,11 +49,11 @@ void add_platform(std::vector<Row> &rows, cl_platform_id platform, unsigned p) {
     std::vector<cl_device_id> devices(count);
     if (clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, count, devices.data(), nullptr) != CL_SUCCESS)
         return;
-    std::string pname = platform_name(platform);
+    std::string pname = info_text(clGetPlatformInfo, platform, CL_PLATFORM_NAME);
     for (cl_uint d = 0; d < count; ++d) {
         cl_device_type type = 0;
         clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof type, &type, nullptr);
-        rows.emplace_back("opencl:" + std::to_string(p) + ":" + std::to_string(d), device_text(devices[d], CL_DEVICE_NAME),
+        rows.emplace_back("opencl:" + std::to_string(p) + ":" + std::to_string(d), info_text(clGetDeviceInfo, devices[d], CL_DEVICE_NAME),
                           type_name(type), pname);
     }
 }
