@@ -173,6 +173,16 @@ LCL_API lcl_status lcl_tensor_create(lcl_context *ctx, lcl_dtype dtype, size_t n
 LCL_API lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, size_t offset, size_t n,
                                       lcl_tensor **out);
 
+/** Wraps @p n elements of the app's host memory at @p host for a CPU-backend context, so that
+ * every op (PReLU, masks, batches, the dense layer) can run on an app's arrays in place, with
+ * no copy. The app keeps ownership and must keep the memory alive and unmoved until the tensor
+ * and all its views are released; leakycl never frees it. @p host must be aligned to the
+ * dtype's element size (4 for LCL_MASK); NULL is allowed with n = 0. Two wraps whose bytes
+ * partly overlap count as a partial overlap in the ops, like views of one tensor.
+ * @returns LCL_ERROR_INVALID_ARGUMENT for NULL arguments, an OpenCL context, a dtype outside
+ *   the enum, a size whose byte count overflows or a misaligned @p host. */
+LCL_API lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, size_t n, lcl_tensor **out);
+
 /** A view of @p n elements of @p parent starting @p offset elements in; it shares the
  * parent's memory and keeps it alive, so the two may be released in any order. Views of
  * views are views of the root buffer. For LCL_MASK, @p offset must be a multiple of 32.

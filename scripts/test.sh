@@ -13,6 +13,8 @@ bash scripts/setup.sh
 # Tests on even where ./build was configured without them; no tests found is a failure.
 bash scripts/build.sh -DLEAKYCL_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure --no-tests=error -j "$(nproc)" "$@"
+# The Python package (python/) in .venv and its pytest suites on both backends.
+bash scripts/test-python.sh
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (./build-asan),
 # with fewer stress calls; any sanitizer report fails it (scripts/sanitize.sh).
 start=$(date +%s)

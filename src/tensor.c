@@ -25,7 +25,8 @@ static void storage_release(struct lcl__storage *s) {
         return;
     if (s->mem)
         clReleaseMemObject(s->mem);
-    lcl__aligned_free(s->host);
+    if (!s->borrowed)
+        lcl__aligned_free(s->host);
     free(s);
 }
 
@@ -142,6 +143,33 @@ lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, 
     return st;
 }
 
+lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, size_t n, lcl_tensor **out) {
+    if (!ctx || !out || (!host && n > 0))
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: %s is NULL",
+                         !ctx ? "ctx" : !out ? "out" : "host");
+    if (ctx->backend != LCL_BACKEND_CPU)
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: the context runs on an OpenCL device");
+    if (!lcl__dtype_valid(dtype))
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: dtype %d is not a lcl_dtype", (int)dtype);
+    size_t bytes = lcl__bytes_for(dtype, n);
+    if (bytes == SIZE_MAX)
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: %zu elements of %s overflow size_t", n,
+                         lcl_dtype_name(dtype));
+    if ((uintptr_t)host % lcl_dtype_size(dtype) != 0)
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: %p is not aligned to %s's %zu bytes", host,
+                         lcl_dtype_name(dtype), lcl_dtype_size(dtype));
+    struct lcl__storage *s = storage_new();
+    if (!s)
+        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_tensor_wrap_host: out of host memory");
+    /* An empty wrap keeps host NULL, as an empty created tensor does. */
+    *s = (struct lcl__storage){.host = bytes ? host : NULL, .bytes = bytes, .borrowed = true};
+    atomic_init(&s->refs, 1);
+    lcl_status st = tensor_new(ctx, dtype, 0, n, s, out);
+    if (st != LCL_SUCCESS)
+        storage_release(s);
+    return st;
+}
+
 lcl_status lcl_tensor_view(lcl_tensor *parent, size_t offset, size_t n, lcl_tensor **out) {
     if (!parent || !out)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_view: %s is NULL", parent ? "out" : "parent");
@@ -183,6 +211,11 @@ enum lcl__overlap lcl__range_overlap(const void *a, size_t a_bytes, const void *
 
 enum lcl__overlap lcl__tensor_overlap(const lcl_tensor *a, const lcl_tensor *b) {
     /* Two wraps of one cl_mem share memory though their storage records differ. */
+    /* Host memory (created or wrapped with lcl_tensor_wrap_host) compares by address: two wraps
+     * of one app array overlap wherever their bytes do. */
+    if (a->storage->host && b->storage->host)
+        return lcl__range_overlap(lcl__tensor_host_ptr(a), lcl_tensor_bytes(a), lcl__tensor_host_ptr(b),
+                                  lcl_tensor_bytes(b));
     const void *a_base = a->storage->mem ? (const void *)a->storage->mem : a->storage->host;
     const void *b_base = b->storage->mem ? (const void *)b->storage->mem : b->storage->host;
     if (!a_base || a_base != b_base)

@@ -1,0 +1,1 @@
+"""Python examples of leakycl, run from the repository root as `python -m examples.<name>`."""

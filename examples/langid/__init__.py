@@ -1,0 +1,1 @@
+"""Language identification on leakycl: NLTK n-grams, feature hashing, a leaky-ReLU network."""
