@@ -29,7 +29,7 @@ from ._arrays import CL, NUMPY, Kind, as_array, kind_of, mask_words
 from ._context import Context, context_for_queue, default_context
 import numpy as np
 
-from ._dtypes import F16, F32, F64, MASK
+from ._dtypes import F16, F32, F64, MASK, NUMPY_BY_CODE
 from ._errors import InvalidArgument
 
 __all__ = [
@@ -288,6 +288,8 @@ def _prelu_args(x: Any, slope: Any, axis: Optional[int], extra: Sequence[tuple[s
     names = ("x",) + tuple(name for name, _ in extra)
     kind, code, arrays = _inputs(names, (x,) + tuple(a for _, a in extra))
     x = arrays[0]
+    if isinstance(slope, (int, float, np.generic)):  # one number: rounded to x's dtype
+        slope = np.array([float(slope)]).astype(NUMPY_BY_CODE[code])
     slope = as_array(slope)
     if kind is CL and kind_of(slope) is NUMPY:
         import pyopencl.array as cla
@@ -305,7 +307,7 @@ def _prelu_args(x: Any, slope: Any, axis: Optional[int], extra: Sequence[tuple[s
 def prelu(x: Any, slope: Any, axis: Optional[int] = 1, *, out: Any = None, ctx: Optional[Context] = None) -> Any:
     """y = x where x > 0, else slope[c] * x, c the element's channel (ONNX PRelu, torch PReLU).
 
-    ``slope`` has x's dtype. A 1-D slope as long as ``x.shape[axis]`` gives a slope per index
+    ``slope`` has x's dtype (a plain number is rounded to it). A 1-D slope as long as ``x.shape[axis]`` gives a slope per index
     of that axis (axis=1: torch's channels, ONNX opset 6); any other slope broadcasts against x
     numpy-style (ONNX opset 7+) and must vary along consecutive axes only; ``axis=None`` asks
     for broadcasting alone. Slopes may be any value, negative ones too (not checked: a NaN

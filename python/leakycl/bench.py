@@ -5,8 +5,10 @@ seed's numpy one-liners, numpy with ``out=``, PyTorch on the CPU and the C libra
 Each point: repetitions calibrated to ``--time`` seconds, ``--samples`` samples, the median.
 Reports, per size, microseconds per call and GB/s (8 bytes per element: one read, one write);
 then the Python call's cost over the C call at small sizes and its share of the C library's
-throughput at 2^24 and above, per backend. Ratios come from one run; the machine's noise
-still shows between runs.
+throughput at 2^24 and above, per backend. The C rows of each size are measured right before
+its Python rows. "new result" allocates its output on every call (as numpy's one-liners do);
+the C rows and "out=" write into an array allocated once. Ratios come from one run; the
+machine's noise still shows between runs.
 
 usage: python -m leakycl.bench [--min 10] [--max 26] [--time 0.1] [--samples 5]
                                [--c-bench PATH] [--devices cpu,opencl] [--json FILE]
@@ -132,10 +134,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     for spec, ctx in contexts.items():
         print(f"# {spec}: {ctx.device_name}")
     exe = find_c_bench(args.c_bench)
-    c = {}
     if exe:
-        print(f"# C rows: {exe} (f32 forward on host arrays, lcl_forward_host)")
-        c = c_rows(exe, list(contexts), args.min, args.max, args.time, args.samples)
+        print(f"# C rows: {exe} (f32 forward on host arrays, lcl_forward_host), run per size")
     else:
         print("# C rows: leakycl-bench not found (build it, or pass --c-bench): left out")
 
@@ -143,6 +143,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     names: list[str] = []
     for k in range(args.min, args.max + 1):
         n = 1 << k
+        # The C rows of a size right before its Python rows: the machine's load drifts less
+        # between the two than across a whole sweep.
+        c = c_rows(exe, list(contexts), k, k, args.time, args.samples) if exe else {}
         rows = python_rows(n, contexts, args.time, args.samples, torch)
         for backend in contexts:
             if (backend, n) in c:
