@@ -289,7 +289,7 @@ def _prelu_args(x: Any, slope: Any, axis: Optional[int], extra: Sequence[tuple[s
     kind, code, arrays = _inputs(names, (x,) + tuple(a for _, a in extra))
     x = arrays[0]
     if isinstance(slope, (int, float, np.generic)):  # one number: rounded to x's dtype
-        slope = np.array([float(slope)]).astype(NUMPY_BY_CODE[code])
+        slope = np.array([slope], dtype=np.float64).astype(NUMPY_BY_CODE[code])
     slope = as_array(slope)
     if kind is CL and kind_of(slope) is NUMPY:
         import pyopencl.array as cla

@@ -31,6 +31,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 import leakycl
+from leakycl import _core
 
 ALPHA = 0.01
 
@@ -104,6 +105,8 @@ def python_rows(n: int, contexts: dict, seconds: float, samples: int, torch: Any
     for backend, ctx in contexts.items():
         rows[f"leakycl {backend}"] = functools.partial(leakycl.leaky_relu, x, ALPHA, ctx=ctx)
         rows[f"leakycl {backend} out="] = functools.partial(leakycl.leaky_relu, x, ALPHA, out=out, ctx=ctx)
+        # the extension's call alone, without the package's checks: what the binding costs
+        rows[f"_core {backend}"] = functools.partial(_core.forward, ctx._core, _core.F32, n, ALPHA, x, out)
     return {name: measure(fn, seconds, samples) for name, fn in rows.items()}
 
 
@@ -174,7 +177,9 @@ def summarize(points: list[dict], backends: list[str]) -> None:
             s = p["seconds"]
             print(f"  {backend:6} 2^{p['n'].bit_length() - 1:<3} extra per call: out= "
                   f"{(s[f'leakycl {backend} out='] - s[key_c]) * 1e6:+7.2f} us, new result "
-                  f"{(s[f'leakycl {backend}'] - s[key_c]) * 1e6:+7.2f} us   (target <= +5 us)")
+                  f"{(s[f'leakycl {backend}'] - s[key_c]) * 1e6:+7.2f} us   (target <= +5 us); "
+                  f"of which the package's checks (out= - _core, same process): "
+                  f"{(s[f'leakycl {backend} out='] - s[f'_core {backend}']) * 1e6:+6.2f} us")
         for p in large:
             s = p["seconds"]
             print(f"  {backend:6} 2^{p['n'].bit_length() - 1:<3} throughput vs C: out= "
