@@ -59,6 +59,7 @@ def measure(fn: Callable[[], Any], seconds: float, samples: int) -> float:
 
 
 def find_c_bench(path: Optional[str]) -> Optional[str]:
+    """The leakycl-bench to run: the given path, else the one on PATH, else ./build's."""
     for candidate in (path, shutil.which("leakycl-bench"), os.path.join("build", "leakycl-bench")):
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
@@ -111,6 +112,7 @@ def python_rows(n: int, contexts: dict, seconds: float, samples: int, torch: Any
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    """Runs the sweep the command line asks for and prints the table and the summary."""
     p = argparse.ArgumentParser(prog="python -m leakycl.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--min", type=int, default=10, help="smallest size, 2^K elements (default 10)")
     p.add_argument("--max", type=int, default=26, help="largest size, 2^K elements (default 26)")
@@ -168,6 +170,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def summarize(points: list[dict], backends: list[str]) -> None:
+    """The two targets per backend: the extra microseconds per call over C at sizes up to
+    2^14, and the share of C's throughput at 2^24 and above."""
     print("\nleakycl from Python against the C call (lcl_forward_host) it makes, per backend:")
     for backend in backends:
         key_c = f"C {backend}"
