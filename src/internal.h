@@ -105,7 +105,8 @@ struct lcl__storage {
     cl_mem mem;   /* OpenCL backend (NULL for an empty tensor) */
     void *host;   /* CPU backend (NULL for an empty tensor) */
     size_t bytes; /* usable bytes from the start of mem or host */
-    bool borrowed; /* host belongs to the app (lcl_tensor_wrap_host): not freed here */
+    /* host belongs to the app (lcl_tensor_wrap_host): not freed here */
+    bool borrowed;
 };
 
 struct lcl_tensor {

@@ -146,7 +146,9 @@ lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, 
 lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, size_t n, lcl_tensor **out) {
     if (!ctx || !out || (!host && n > 0))
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: %s is NULL",
-                         !ctx ? "ctx" : !out ? "out" : "host");
+                         !ctx   ? "ctx"
+                         : !out ? "out"
+                                : "host");
     if (ctx->backend != LCL_BACKEND_CPU)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tensor_wrap_host: the context runs on an OpenCL device");
     if (!lcl__dtype_valid(dtype))

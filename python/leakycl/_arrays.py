@@ -160,6 +160,8 @@ class CLKind:
     @staticmethod
     def operand(a: Any, code: int) -> Any:
         size = a.dtype.itemsize
+        if a.base_data is None:  # pyopencl gives arrays of no elements no buffer
+            raise InvalidArgument("a pyopencl array of no elements has no buffer to compute on")
         if a.offset % size:
             raise InvalidArgument(f"a pyopencl array's offset ({a.offset} bytes) is not a multiple of its element size")
         # A mask's elements are bits: its offset in elements is 32 per word.

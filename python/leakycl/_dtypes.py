@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -26,8 +27,9 @@ _NAMES = {"float32": F32, "f32": F32, "float16": F16, "f16": F16, "half": F16, "
           "float64": F64, "f64": F64, "double": F64, "float": F32}
 
 
+@functools.lru_cache(maxsize=None)
 def torch_codes() -> dict[Any, int]:
-    """torch dtype -> code (torch is imported only by callers that hold a tensor)."""
+    """torch dtype -> code (torch is imported only by callers that hold a tensor; built once)."""
     import torch
 
     return {torch.float32: F32, torch.float16: F16, torch.bfloat16: BF16, torch.float64: F64}

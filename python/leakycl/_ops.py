@@ -22,6 +22,7 @@ and the call returns without waiting, as pyopencl's own operations do.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Optional, Sequence
 
 from . import _core
@@ -29,7 +30,7 @@ from ._arrays import CL, NUMPY, Kind, as_array, kind_of, mask_words
 from ._context import Context, context_for_queue, default_context
 import numpy as np
 
-from ._dtypes import F16, F32, F64, MASK
+from ._dtypes import F16, F32, F64, MASK, NUMPY_BY_CODE, torch_codes
 from ._errors import InvalidArgument
 
 __all__ = [
@@ -152,6 +153,51 @@ def _fast_numpy(arrays: tuple[Any, ...], out: Any, ctx: Optional[Context]) -> Op
     return core, code, out
 
 
+def _fast_torch(arrays: tuple[Any, ...], out: Any, ctx: Optional[Context]) -> Optional[tuple[Any, int, Any]]:
+    """As _fast_numpy, for contiguous CPU torch tensors of one float dtype and shape (the
+    operands are then their data pointers)."""
+    x = arrays[0]
+    torch = sys.modules["torch"]
+    dtype = x.dtype
+    code = torch_codes().get(dtype)
+    if code is None or x.device.type != "cpu" or not x.is_contiguous():
+        return None
+    shape = x.shape
+    for a in arrays[1:]:
+        if not isinstance(a, torch.Tensor) or a.dtype != dtype or a.shape != shape or a.device.type != "cpu" \
+                or not a.is_contiguous():
+            return None
+    if out is None:
+        out = torch.empty(shape, dtype=dtype)
+    elif not isinstance(out, torch.Tensor) or out.dtype != dtype or out.shape != shape \
+            or out.device.type != "cpu" or not out.is_contiguous():
+        return None
+    if ctx is None:
+        core = default_context()._core
+    elif type(ctx) is Context:
+        core = ctx._core
+    else:
+        return None
+    return core, code, out
+
+
+def _fast(arrays: tuple[Any, ...], out: Any, ctx: Optional[Context]) -> Optional[tuple[Any, int, Any, list[Any]]]:
+    """(core context, code, output, operands of arrays + output) for the common cases: numpy
+    arrays and torch tensors that need no copy; None for anything else."""
+    x = arrays[0]
+    if type(x) is np.ndarray:
+        fast = _fast_numpy(arrays, out, ctx)
+        if fast is not None:
+            return fast[0], fast[1], fast[2], [*arrays, fast[2]]
+        return None
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        fast = _fast_torch(arrays, out, ctx)
+        if fast is not None:
+            return fast[0], fast[1], fast[2], [a.data_ptr() for a in (*arrays, fast[2])]
+    return None
+
+
 def _nothing_to_do(kind: Kind, n: int) -> bool:
     """pyopencl arrays of no elements may have no buffer: there is nothing to enqueue."""
     return n == 0 and kind is CL
@@ -178,11 +224,10 @@ def leaky_relu(x: Any, alpha: float = 0.01, *, out: Any = None, ctx: Optional[Co
     shape. Raises InvalidArgument for a NaN or infinite alpha, a dtype other than float32,
     float16, bfloat16 or float64, or an unusable ``out``; Unsupported for float64 on a device
     without it."""
-    if type(x) is np.ndarray:
-        fast = _fast_numpy((x,), out, ctx)
-        if fast is not None:
-            _core.forward(fast[0], fast[1], x.size, alpha, x, fast[2])
-            return fast[2]
+    fast = _fast((x,), out, ctx)
+    if fast is not None:
+        _core.forward(fast[0], fast[1], _size(x), alpha, *fast[3])
+        return fast[2]
     kind, code, (x,) = _inputs(("x",), (x,))
     y = _output(kind, x, out, tuple(x.shape))
     _run(_core.forward, kind, code, alpha, ctx, x, ((x, code), (y, code)))
@@ -193,11 +238,10 @@ def leaky_relu_backward(x: Any, dy: Any, alpha: float = 0.01, *, out: Any = None
                         ctx: Optional[Context] = None) -> Any:
     """dx = dy where x > 0, else alpha * dy: the gradient through :func:`leaky_relu` from its
     input x. x and dy have one kind, dtype and shape; ``out`` may be dy or x."""
-    if type(x) is np.ndarray:
-        fast = _fast_numpy((x, dy), out, ctx)
-        if fast is not None:
-            _core.backward(fast[0], fast[1], x.size, alpha, x, dy, fast[2])
-            return fast[2]
+    fast = _fast((x, dy), out, ctx)
+    if fast is not None:
+        _core.backward(fast[0], fast[1], _size(x), alpha, *fast[3])
+        return fast[2]
     kind, code, (x, dy) = _inputs(("x", "dy"), (x, dy))
     dx = _output(kind, x, out, tuple(x.shape))
     _run(_core.backward, kind, code, alpha, ctx, x, ((x, code), (dy, code), (dx, code)))
@@ -288,6 +332,8 @@ def _prelu_args(x: Any, slope: Any, axis: Optional[int], extra: Sequence[tuple[s
     names = ("x",) + tuple(name for name, _ in extra)
     kind, code, arrays = _inputs(names, (x,) + tuple(a for _, a in extra))
     x = arrays[0]
+    if isinstance(slope, (int, float, np.generic)):  # one number: rounded to x's dtype
+        slope = np.array([slope], dtype=np.float64).astype(NUMPY_BY_CODE[code])
     slope = as_array(slope)
     if kind is CL and kind_of(slope) is NUMPY:
         import pyopencl.array as cla
@@ -305,7 +351,7 @@ def _prelu_args(x: Any, slope: Any, axis: Optional[int], extra: Sequence[tuple[s
 def prelu(x: Any, slope: Any, axis: Optional[int] = 1, *, out: Any = None, ctx: Optional[Context] = None) -> Any:
     """y = x where x > 0, else slope[c] * x, c the element's channel (ONNX PRelu, torch PReLU).
 
-    ``slope`` has x's dtype. A 1-D slope as long as ``x.shape[axis]`` gives a slope per index
+    ``slope`` has x's dtype (a plain number is rounded to it). A 1-D slope as long as ``x.shape[axis]`` gives a slope per index
     of that axis (axis=1: torch's channels, ONNX opset 6); any other slope broadcasts against x
     numpy-style (ONNX opset 7+) and must vary along consecutive axes only; ``axis=None`` asks
     for broadcasting alone. Slopes may be any value, negative ones too (not checked: a NaN

@@ -14,7 +14,7 @@ namespace lclpy {
 
 // Owns one lcl_context; lcl_context_release waits for its enqueued work.
 class ContextHandle {
-public:
+  public:
     explicit ContextHandle(lcl_context *ctx) : ctx_(ctx) {}
     ~ContextHandle() { lcl_context_release(ctx_); }
     ContextHandle(const ContextHandle &) = delete;
@@ -22,14 +22,14 @@ public:
     lcl_context *get() const { return ctx_; }
     bool is_opencl() const { return lcl_context_backend(ctx_) == LCL_BACKEND_OPENCL; }
 
-private:
+  private:
     lcl_context *ctx_;
 };
 
 using ContextRef = std::shared_ptr<ContextHandle>;
 
 class Context {
-public:
+  public:
     // Takes ownership of a context from one of the two functions below.
     explicit Context(lcl_context *ctx);
     // lcl_context_create(spec); NULL means $LEAKYCL_DEVICE, else "auto".
@@ -49,7 +49,7 @@ public:
     uintptr_t cl_queue() const;
     void finish() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     ContextRef ref_;
 };

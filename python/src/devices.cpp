@@ -53,8 +53,8 @@ void add_platform(std::vector<Row> &rows, cl_platform_id platform, unsigned p) {
     for (cl_uint d = 0; d < count; ++d) {
         cl_device_type type = 0;
         clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof type, &type, nullptr);
-        rows.emplace_back("opencl:" + std::to_string(p) + ":" + std::to_string(d), info_text(clGetDeviceInfo, devices[d], CL_DEVICE_NAME),
-                          type_name(type), pname);
+        rows.emplace_back("opencl:" + std::to_string(p) + ":" + std::to_string(d),
+                          info_text(clGetDeviceInfo, devices[d], CL_DEVICE_NAME), type_name(type), pname);
     }
 }
 

@@ -11,12 +11,12 @@ namespace lclpy {
 
 // A failed call: its status and message (lcl_last_error() or our own text).
 class Error : public std::exception {
-public:
+  public:
     Error(lcl_status status, std::string message) : status_(status), message_(std::move(message)) {}
     const char *what() const noexcept override { return message_.c_str(); }
     lcl_status status() const noexcept { return status_; }
 
-private:
+  private:
     lcl_status status_;
     std::string message_;
 };

@@ -20,13 +20,15 @@ namespace {
 void bind_context(nb::module_ &m) {
     using lclpy::Context;
     nb::class_<Context>(m, "Context")
-        .def("__init__",
-             [](Context *self, std::optional<std::string> spec) {
-                 new (self) Context(Context::create(spec ? spec->c_str() : nullptr));
-             },
-             "device"_a.none() = nb::none())
-        .def_static("wrap_queue", [](uintptr_t queue) { return new Context(Context::wrap_queue(queue)); },
-                    "queue"_a, nb::rv_policy::take_ownership)
+        .def(
+            "__init__",
+            [](Context *self, std::optional<std::string> spec) {
+                new (self) Context(Context::create(spec ? spec->c_str() : nullptr));
+            },
+            "device"_a.none() = nb::none())
+        .def_static(
+            "wrap_queue", [](uintptr_t queue) { return new Context(Context::wrap_queue(queue)); }, "queue"_a,
+            nb::rv_policy::take_ownership)
         .def("close", &Context::close)
         .def_prop_ro("closed", &Context::closed)
         .def_prop_ro("device_name", &Context::device_name)

@@ -35,7 +35,7 @@ void Operand::from_buffer(nb::handle obj) {
     if (PyObject_GetBuffer(obj.ptr(), &view_, flags) != 0) {
         PyErr_Clear();
         invalid(std::string(name_) + (role_ == Role::output ? ": a writable C-contiguous array is needed"
-                                                             : ": a C-contiguous array is needed"));
+                                                            : ": a C-contiguous array is needed"));
     }
     has_view_ = true;
     kind_ = Kind::host;

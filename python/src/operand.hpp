@@ -30,7 +30,7 @@ namespace lclpy {
 enum class Role { input, output };
 
 class Operand {
-public:
+  public:
     enum class Kind { none, host, cl };
 
     Operand(nb::handle obj, lcl_dtype dtype, size_t n, Role role, const char *name);
@@ -50,7 +50,7 @@ public:
 
     static size_t lcl_bytes(lcl_dtype dtype, size_t n);
 
-private:
+  private:
     void from_buffer(nb::handle obj);
     void from_cl(nb::handle obj);
 
@@ -69,7 +69,7 @@ private:
 // Every operand of one call bound to a tensor. Construct with the GIL held (it only checks);
 // bind() and finish() run without it.
 class Tensors {
-public:
+  public:
     Tensors(const ContextRef &ctx, std::vector<const Operand *> operands);
     ~Tensors();
     Tensors(const Tensors &) = delete;
@@ -84,7 +84,7 @@ public:
     // Whether every operand lives in host memory (or is None).
     bool all_host() const;
 
-private:
+  private:
     void check_kinds() const;
     void find_shared_ranges();
     bool is_read(size_t i) const;

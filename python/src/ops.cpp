@@ -49,7 +49,8 @@ void forward(Context &c, int dtype, size_t n, double alpha, nb::handle x, nb::ha
     ContextRef ctx = c.acquire();
     Operand ox(x, as_dtype(dtype), n, Role::input, "x"), oy(y, as_dtype(dtype), n, Role::output, "out");
     if (both_host(ox, oy))
-        return run_unlocked([&] { return lcl_forward_host(ctx->get(), as_dtype(dtype), n, alpha, ox.host(), oy.host()); });
+        return run_unlocked(
+            [&] { return lcl_forward_host(ctx->get(), as_dtype(dtype), n, alpha, ox.host(), oy.host()); });
     run_on_tensors(ctx, {&ox, &oy}, [&](const Tensors &t) { return lcl_forward(ctx->get(), alpha, t[0], t[1]); });
 }
 
@@ -66,8 +67,7 @@ void backward(Context &c, int dtype, size_t n, double alpha, nb::handle x, nb::h
 
 // For alpha >= 0, y > 0 exactly where x > 0, so the host form of the backward on y is the
 // backward from the output, bit for bit; a negative alpha goes to the tensor form, which refuses it.
-void backward_from_output(Context &c, int dtype, size_t n, double alpha, nb::handle y, nb::handle dy,
-                          nb::handle dx) {
+void backward_from_output(Context &c, int dtype, size_t n, double alpha, nb::handle y, nb::handle dy, nb::handle dx) {
     ContextRef ctx = c.acquire();
     lcl_dtype dt = as_dtype(dtype);
     Operand oy(y, dt, n, Role::input, "y"), ody(dy, dt, n, Role::input, "dy"), odx(dx, dt, n, Role::output, "out");
@@ -102,9 +102,8 @@ void prelu_forward(Context &c, int dtype, size_t channels, size_t inner, size_t 
     lcl_dtype dt = as_dtype(dtype);
     Operand os(slope, dt, channels, Role::input, "slope"), ox(x, dt, n, Role::input, "x"),
         oy(y, dt, n, Role::output, "out");
-    run_on_tensors(ctx, {&os, &ox, &oy}, [&](const Tensors &t) {
-        return lcl_prelu_forward(ctx->get(), channels, inner, t[0], t[1], t[2]);
-    });
+    run_on_tensors(ctx, {&os, &ox, &oy},
+                   [&](const Tensors &t) { return lcl_prelu_forward(ctx->get(), channels, inner, t[0], t[1], t[2]); });
 }
 
 void prelu_backward(Context &c, int dtype, size_t channels, size_t inner, size_t n, nb::handle slope, nb::handle x,

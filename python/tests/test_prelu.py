@@ -133,3 +133,10 @@ def test_prelu_of_nothing(device):
     assert leakycl.prelu(x, slope, ctx=device).shape == (0, 3, 4)
     dx, ds = leakycl.prelu_backward(x, x, slope, ctx=device)
     assert dx.shape == (0, 3, 4) and ds.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_prelu_scalar_slope(device):
+    x = random_array(np.dtype(np.float16), 40, 8).reshape(4, 10)
+    for slope in (0.3, np.float32(0.3), 2):
+        want = leakycl.leaky_relu(x, float(np.float16(slope)), ctx=device)
+        assert_bits_equal(leakycl.prelu(x, slope, ctx=device), want, f"slope {slope!r}")

@@ -72,3 +72,33 @@ def test_backward_from_output_equals_backward(x, alpha, backend):
     dy = np.ones_like(xc)
     assert_bits_equal(leakycl.leaky_relu_backward_from_output(y, dy, alpha, ctx=ctx),
                       leakycl.leaky_relu_backward(xc, dy, alpha, ctx=ctx), "from output")
+
+
+@st.composite
+def prelu_cases(draw):
+    """x of any shape, and a slope per index of one axis, given as a 1-D slope with that axis
+    or as a numpy-broadcast slope (1s elsewhere)."""
+    dtype = draw(dtypes)
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=6))
+    x = draw(hnp.arrays(np.dtype(f"u{dtype.itemsize}"), shape)).view(dtype)
+    axis = draw(st.integers(0, len(shape) - 1))
+    slope = np.array(draw(st.lists(alphas, min_size=shape[axis], max_size=shape[axis])), np.float64).astype(dtype)
+    broadcast_shape = [1] * len(shape)
+    broadcast_shape[axis] = shape[axis]
+    return x, slope, axis, tuple(broadcast_shape)
+
+
+@SETTINGS
+@given(case=prelu_cases(), as_broadcast=st.booleans(), backend=backends)
+def test_prelu_any_axis(case, as_broadcast, backend):
+    x, slope, axis, broadcast_shape = case
+    ctx = ctx_for(backend)
+    if as_broadcast:
+        got = leakycl.prelu(x, slope.reshape(broadcast_shape), axis=None, ctx=ctx)
+    else:
+        got = leakycl.prelu(x, slope, axis=axis, ctx=ctx)
+    ct = np.float64 if x.dtype == np.float64 else np.float32
+    sb = np.broadcast_to(slope.reshape(broadcast_shape), x.shape).astype(ct)
+    with np.errstate(all="ignore"):
+        want = np.where(x.astype(ct) > 0, x.astype(ct), sb * x.astype(ct)).astype(x.dtype)
+    assert_bits_equal(got, want, f"axis {axis}")
