@@ -63,42 +63,6 @@ options parse(int argc, char **argv) {
     return o;
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-/* The medians over several forwards: the whole network (wall clock, outputs on the host) and each
- * layer (getPerfProfile, by name). */
-struct timing {
-    std::vector<cv::Mat> outputs;
-    double total_ms = 0;
-    std::map<std::string, double> layer_ms;
-};
-
-timing measure(cv::dnn::Net &net, const cv::Mat &input, int target, bool fusion, int runs) {
-    timing t;
-    t.outputs = models::forward(net, input, target, fusion);  // warm-up: allocation, kernel builds
-    const std::vector<std::string> names = net.getLayerNames();
-    std::vector<double> totals;
-    std::map<std::string, std::vector<double>> layers;
-    for (int r = 0; r < runs; ++r) {
-        cv::TickMeter tm;
-        tm.start();
-        models::forward(net, input, target, fusion);
-        tm.stop();
-        totals.push_back(tm.getTimeMilli());
-        std::vector<double> ticks;
-        net.getPerfProfile(ticks);  // one entry per layer after the input, in getLayerNames() order
-        for (size_t i = 0; i < ticks.size() && i < names.size(); ++i)
-            layers[names[i]].push_back(ticks[i] * 1000.0 / cv::getTickFrequency());
-    }
-    t.total_ms = median(totals);
-    for (auto &entry : layers)
-        t.layer_ms[entry.first] = median(entry.second);
-    return t;
-}
-
 /* One model on one target: OpenCV's layers (fused into the convolutions, as OpenCV runs them by
  * default, and unfused, to time the layer itself), then leakycl's. Returns false when the OpenCL
  * target did not really run on OpenCL. */
@@ -107,13 +71,13 @@ bool compare(const std::string &model_name, const std::function<cv::dnn::Net()> 
     const char *tname = target == cv::dnn::DNN_TARGET_CPU ? "CPU" : "OpenCL";
     leakycl::opencv::unregister_layers();
     cv::dnn::Net own_net = read();
-    const timing own_fused = measure(own_net, input, target, true, o.runs);
+    const models::timing own_fused = models::measure(own_net, input, target, true, o.runs);
     cv::dnn::Net own_unfused_net = read();
-    const timing own = measure(own_unfused_net, input, target, false, o.runs);
+    const models::timing own = models::measure(own_unfused_net, input, target, false, o.runs);
 
     leakycl::opencv::register_layers(o.cpu_device.empty() ? nullptr : o.cpu_device.c_str());
     cv::dnn::Net ours_net = read();
-    const timing ours = measure(ours_net, input, target, true, o.runs);
+    const models::timing ours = models::measure(ours_net, input, target, true, o.runs);
     const leakycl::opencv::stats calls = leakycl::opencv::get_stats();
 
     const std::vector<cv::dnn::MatShape> in_shapes = {cv::dnn::shape(input)};

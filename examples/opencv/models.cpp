@@ -1,5 +1,6 @@
 #include "models.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -190,6 +191,34 @@ double max_abs(const cv::Mat &a) {
         if (std::isfinite(a.ptr<float>()[i]))
             worst = std::max(worst, std::fabs(static_cast<double>(a.ptr<float>()[i])));
     return worst;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+timing measure(cv::dnn::Net &net, const cv::Mat &input, int target, bool fusion, int runs) {
+    timing t;
+    t.outputs = models::forward(net, input, target, fusion);  // warm-up: allocation, kernel builds
+    const std::vector<std::string> names = net.getLayerNames();
+    std::vector<double> totals;
+    std::map<std::string, std::vector<double>> layers;
+    for (int r = 0; r < runs; ++r) {
+        cv::TickMeter tm;
+        tm.start();
+        models::forward(net, input, target, fusion);
+        tm.stop();
+        totals.push_back(tm.getTimeMilli());
+        std::vector<double> ticks;
+        net.getPerfProfile(ticks);  // one entry per layer after the input, in getLayerNames() order
+        for (size_t i = 0; i < ticks.size() && i < names.size(); ++i)
+            layers[names[i]].push_back(ticks[i] * 1000.0 / cv::getTickFrequency());
+    }
+    t.total_ms = median(totals);
+    for (auto &entry : layers)
+        t.layer_ms[entry.first] = median(entry.second);
+    return t;
 }
 
 }  // namespace models

@@ -7,6 +7,7 @@
 #include <opencv2/dnn.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,18 @@ double max_abs_diff(const cv::Mat &a, const cv::Mat &b);
 
 /* The largest |x| (a scale for tolerances). */
 double max_abs(const cv::Mat &a);
+
+/* The median of a non-empty list. */
+double median(std::vector<double> v);
+
+/* The medians over @p runs forwards after a warm-up one: the whole network (wall clock, outputs
+ * on the host) and each layer (Net::getPerfProfile, by name); and the warm-up's outputs. */
+struct timing {
+    std::vector<cv::Mat> outputs;
+    double total_ms = 0;
+    std::map<std::string, double> layer_ms;
+};
+timing measure(cv::dnn::Net &net, const cv::Mat &input, int target, bool fusion, int runs);
 
 }  // namespace models
 
