@@ -363,6 +363,41 @@ void test_layer_direct_opencl() {
     expect_path(DNN_TARGET_OPENCL, leakycl::opencv::get_stats(), "opencl: the direct layer calls");
 }
 
+/* DNN_TARGET_OPENCL_FP16 through a network: on a device with cl_khr_fp16 OpenCV keeps the blobs in
+ * fp16 and the layer must give the fp16 formula on the rounded input; without it (PoCL) OpenCV
+ * runs the target in fp32, and the layer must give the fp32 formula. */
+void test_fp16_network() {
+    const bool fp16 = cv::ocl::Device::getDefault().isExtensionSupported("cl_khr_fp16");
+    std::printf("DNN_TARGET_OPENCL_FP16: the device %s cl_khr_fp16%s\n", fp16 ? "has" : "lacks",
+                fp16 ? "" : ", so OpenCV runs the target in fp32");
+    const std::vector<float> slopes = {0.1f, -0.5f, 1.5f};
+    cv::Mat x = special_blob({1, 3, 9, 13}, 17);
+    for (bool per_channel : {false, true}) {
+        const std::vector<float> alphas = per_channel ? slopes : std::vector<float>{0.1f};
+        cv::Mat y = run_one_layer(per_channel ? prelu_params(slopes) : relu_params(0.1f), x, DNN_TARGET_OPENCL_FP16);
+        const std::string what = std::string("opencl fp16 network: ") + (per_channel ? "PReLU" : "ReLU");
+        if (!fp16) {
+            expect_formula(x, y, alphas, per_channel ? 9 * 13 : 1, what + " (run in fp32)");
+            continue;
+        }
+        cv::Mat x16 = to_fp16(x), y16 = to_fp16(y);
+        expect_formula_fp16(x16, y16, alphas, per_channel ? 9 * 13 : 1, what);
+    }
+}
+
+/* register_layers("opencl"): the CPU target runs on an OpenCL device through leakycl's host-array
+ * path (zero-copy on PoCL), still on the Mat's memory and still the formula. */
+void test_cpu_device_opencl() {
+    leakycl::opencv::register_layers("opencl");
+    cv::Mat x = special_blob({2, 3, 31, 33}, 18);
+    expect_formula(x, run_one_layer(relu_params(0.1f), x, DNN_TARGET_CPU), {0.1f}, 1, "cpu_device opencl: ReLU");
+    const std::vector<float> slopes = {0.25f, 0.f, -2.f};
+    expect_formula(x, run_one_layer(prelu_params(slopes), x, DNN_TARGET_CPU), slopes, 31 * 33,
+                   "cpu_device opencl: PReLU");
+    expect_path(DNN_TARGET_CPU, leakycl::opencv::get_stats(), "cpu_device opencl: the CPU target's calls");
+    leakycl::opencv::register_layers();
+}
+
 /* --- whole networks ----------------------------------------------------------------------------------- */
 
 struct model {
@@ -593,7 +628,15 @@ int main(int argc, char **argv) {
     const std::map<std::string, std::function<void()>> groups = {
         {"factory", test_factory},
         {"layer-cpu", [] { test_layer_networks(DNN_TARGET_CPU); test_layer_direct_cpu(); }},
-        {"layer-opencl", [] { if (need_opencl()) { test_layer_networks(DNN_TARGET_OPENCL); test_layer_direct_opencl(); } }},
+        {"layer-opencl",
+         [] {
+             if (!need_opencl())
+                 return;
+             test_layer_networks(DNN_TARGET_OPENCL);
+             test_layer_direct_opencl();
+             test_fp16_network();
+             test_cpu_device_opencl();
+         }},
         {"darknet", [] { test_model(darknet_model()); }},
         {"onnx", [] { test_model(onnx_model_spec()); }},
         {"concurrent", [] { test_concurrent(DNN_TARGET_CPU); if (need_opencl()) test_concurrent(DNN_TARGET_OPENCL); }},
