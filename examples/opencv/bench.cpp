@@ -6,7 +6,7 @@
  * with leakycl's. Each layer is called as cv::dnn calls it, x -> y, on blobs already in place
  * (UMats on the device for OpenCL), and timed to completion (cv::ocl::finish).
  *
- * usage: leakycl-opencv-bench [--target cpu|opencl|all] [--size N] [--log2n N] [--min-time S] [--runs N]
+ * usage: leakycl-opencv-bench [--target cpu|opencl|all] [--size N] [--log2n N] [--min-time S]
  * On PoCL: OPENCV_OPENCL_DEVICE=:CPU: OPENCV_DNN_OPENCL_ALLOW_ALL_DEVICES=1. */
 #include "models.hpp"
 
@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ namespace {
 
 struct options {
     std::string target = "all";
-    int size = 416, log2n = 24, runs = 5;
+    int size = 416, log2n = 24;
     double min_time = 0.2;  // seconds per timed batch
 };
 
@@ -40,15 +41,14 @@ options parse(int argc, char **argv) {
         if (arg == "--target") o.target = value;
         else if (arg == "--size") o.size = std::atoi(value.c_str());
         else if (arg == "--log2n") o.log2n = std::atoi(value.c_str());
-        else if (arg == "--runs") o.runs = std::atoi(value.c_str());
         else if (arg == "--min-time") o.min_time = std::atof(value.c_str());
         else {
             std::fprintf(stderr, "usage: leakycl-opencv-bench [--target cpu|opencl|all] [--size N] [--log2n N] "
-                                 "[--min-time S] [--runs N]\n");
+                                 "[--min-time S]\n");
             std::exit(2);
         }
     }
-    if (argc % 2 == 0 || o.size <= 0 || o.size % 32 || o.log2n < 10 || o.log2n > 30 || o.runs < 1) {
+    if (argc % 2 == 0 || o.size <= 0 || o.size % 32 || o.log2n < 10 || o.log2n > 30) {
         std::fprintf(stderr, "leakycl-opencv-bench: bad arguments\n");
         std::exit(2);
     }
@@ -59,30 +59,38 @@ double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-/* Seconds per call: a warm-up, repetitions doubled until a batch takes min_time / 4, then the
- * median of 5 batches of that many, each ended by @p finish. */
-double seconds_per_call(const std::function<void()> &call, const std::function<void()> &finish, double min_time) {
-    call();
-    finish();
-    size_t reps = 1;
-    for (;;) {
-        double start = now();
-        for (size_t r = 0; r < reps; ++r)
-            call();
+/* Seconds per call of each of @p calls: a warm-up, repetitions doubled until a batch takes
+ * min_time / 4, then 5 rounds in which each call runs one batch in turn (so that the load of a
+ * shared machine drifts over all alike), each batch ended by @p finish; the medians. */
+std::vector<double> seconds_per_call(const std::vector<std::function<void()>> &calls, const std::function<void()> &finish,
+                                     double min_time) {
+    std::vector<size_t> reps(calls.size(), 1);
+    for (size_t c = 0; c < calls.size(); ++c) {
+        calls[c]();
         finish();
-        if (now() - start >= min_time / 4 || reps >= (1u << 20))
-            break;
-        reps *= 2;
+        for (;;) {
+            double start = now();
+            for (size_t r = 0; r < reps[c]; ++r)
+                calls[c]();
+            finish();
+            if (now() - start >= min_time / 4 || reps[c] >= (1u << 20))
+                break;
+            reps[c] *= 2;
+        }
     }
-    std::vector<double> batches;
-    for (int b = 0; b < 5; ++b) {
-        double start = now();
-        for (size_t r = 0; r < reps; ++r)
-            call();
-        finish();
-        batches.push_back((now() - start) / static_cast<double>(reps));
-    }
-    return models::median(batches);
+    std::vector<std::vector<double>> batches(calls.size());
+    for (int round = 0; round < 5; ++round)
+        for (size_t c = 0; c < calls.size(); ++c) {
+            double start = now();
+            for (size_t r = 0; r < reps[c]; ++r)
+                calls[c]();
+            finish();
+            batches[c].push_back((now() - start) / static_cast<double>(reps[c]));
+        }
+    std::vector<double> medians;
+    for (const std::vector<double> &b : batches)
+        medians.push_back(models::median(b));
+    return medians;
 }
 
 /* OpenCV's own ReLU layer (slope 0.1) when @p leakycl is false, leakycl's when true. */
@@ -109,11 +117,11 @@ row time_cpu(const cv::dnn::MatShape &shape, double min_time) {
     const size_t bytes = x[0].total() * sizeof(float);
     auto nothing = [] {};
     cv::Ptr<cv::dnn::Layer> own = relu_layer(false, cv::dnn::DNN_TARGET_CPU), ours = relu_layer(true, cv::dnn::DNN_TARGET_CPU);
-    row r;
-    r.own = seconds_per_call([&] { own->forward(x, y, internals); }, nothing, min_time);
-    r.ours = seconds_per_call([&] { ours->forward(x, y, internals); }, nothing, min_time);
-    r.copy = seconds_per_call([&] { std::memcpy(y[0].data, x[0].data, bytes); }, nothing, min_time);
-    return r;
+    const std::vector<double> t = seconds_per_call({[&] { own->forward(x, y, internals); },
+                                                    [&] { ours->forward(x, y, internals); },
+                                                    [&] { std::memcpy(y[0].data, x[0].data, bytes); }},
+                                                   nothing, min_time);
+    return row{t[0], t[1], t[2]};
 }
 
 row time_opencl(const cv::dnn::MatShape &shape, double min_time) {
@@ -125,17 +133,14 @@ row time_opencl(const cv::dnn::MatShape &shape, double min_time) {
     cv::Ptr<cv::dnn::Layer> own = relu_layer(false, cv::dnn::DNN_TARGET_OPENCL),
                             ours = relu_layer(true, cv::dnn::DNN_TARGET_OPENCL);
     auto queue = static_cast<cl_command_queue>(cv::ocl::Queue::getDefault().ptr());
-    row r;
-    r.own = seconds_per_call([&] { own->forward(x, y, internals); }, finish, min_time);
-    r.ours = seconds_per_call([&] { ours->forward(x, y, internals); }, finish, min_time);
-    r.copy = seconds_per_call(
-        [&] {
-            cl_mem src = static_cast<cl_mem>(ux.handle(cv::ACCESS_READ)), dst = static_cast<cl_mem>(uy.handle(cv::ACCESS_WRITE));
-            if (clEnqueueCopyBuffer(queue, src, dst, ux.offset, uy.offset, bytes, 0, nullptr, nullptr) != CL_SUCCESS)
-                throw std::runtime_error("clEnqueueCopyBuffer failed");
-        },
-        finish, min_time);
-    return r;
+    auto copy = [&] {
+        cl_mem src = static_cast<cl_mem>(ux.handle(cv::ACCESS_READ)), dst = static_cast<cl_mem>(uy.handle(cv::ACCESS_WRITE));
+        if (clEnqueueCopyBuffer(queue, src, dst, ux.offset, uy.offset, bytes, 0, nullptr, nullptr) != CL_SUCCESS)
+            throw std::runtime_error("clEnqueueCopyBuffer failed");
+    };
+    const std::vector<double> t = seconds_per_call(
+        {[&] { own->forward(x, y, internals); }, [&] { ours->forward(x, y, internals); }, copy}, finish, min_time);
+    return row{t[0], t[1], t[2]};
 }
 
 void print_row(const std::string &name, size_t n, const row &r) {
@@ -169,18 +174,20 @@ void bench_target(int target, const options &o) {
     const row r = cpu ? time_cpu(big, o.min_time) : time_opencl(big, o.min_time);
     print_row("2^" + std::to_string(o.log2n), static_cast<size_t>(cv::dnn::total(big)), r);
 
-    // The whole network: OpenCV's layers fused into the convolutions (its default), unfused, leakycl's.
+    // The whole network: OpenCV's layers fused into the convolutions (its default), unfused, and
+    // leakycl's; the three forwards take turns, outputs on the host each time.
     leakycl::opencv::unregister_layers();
     cv::dnn::Net fused = models::read_darknet(cfg, 1), unfused = models::read_darknet(cfg, 1);
-    const double fused_ms = models::measure(fused, input, target, true, o.runs).total_ms;
-    const double unfused_ms = models::measure(unfused, input, target, false, o.runs).total_ms;
     leakycl::opencv::register_layers();
     cv::dnn::Net ours = models::read_darknet(cfg, 1);
-    const double ours_ms = models::measure(ours, input, target, true, o.runs).total_ms;
+    const std::vector<double> t = seconds_per_call({[&] { models::forward(fused, input, target, true); },
+                                                    [&] { models::forward(unfused, input, target, false); },
+                                                    [&] { models::forward(ours, input, target, true); }},
+                                                   [] {}, 0.0);
     const leakycl::opencv::stats s = leakycl::opencv::get_stats();
-    std::printf("whole network %dx%d (median of %d forwards): OpenCV fused %.2f ms, OpenCV unfused %.2f ms, "
-                "leakycl %.2f ms (leakycl calls: %zu CPU, %zu OpenCL)\n",
-                o.size, o.size, o.runs, fused_ms, unfused_ms, ours_ms, s.cpu_calls, s.opencl_calls);
+    std::printf("whole network %dx%d (median of 5 forwards each, taking turns): OpenCV fused %.2f ms, OpenCV unfused "
+                "%.2f ms, leakycl %.2f ms (leakycl calls: %zu CPU, %zu OpenCL)\n",
+                o.size, o.size, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, s.cpu_calls, s.opencl_calls);
     leakycl::opencv::unregister_layers();
 }
 
