@@ -312,9 +312,9 @@ void run_segments(const host_call &call, const std::vector<segment> &segments) {
     };
     const cv::Range all(0, static_cast<int>(stripes.size()));
     if (lcl_context_backend(call.ctx) == LCL_BACKEND_CPU && stripes.size() > 1)
-        // A few contiguous runs of stripes per thread, as OpenCV's element-wise layers split their
+        // One contiguous run of stripes per thread, as OpenCV's element-wise layers split their
         // work: each thread then streams through memory in order.
-        cv::parallel_for_(all, body, std::min<double>(static_cast<double>(stripes.size()), 4.0 * cv::getNumThreads()));
+        cv::parallel_for_(all, body, std::min<double>(static_cast<double>(stripes.size()), cv::getNumThreads()));
     else
         body(all);
     if (!failure.empty())
