@@ -47,8 +47,9 @@ struct stats {
 /** Registers leakycl's `ReLU` and `PReLU` layers on top of OpenCV's (the newest registration
  * wins, so networks read from now on use them) and resets the counters. @p cpu_device is the
  * leakycl device spec for DNN_TARGET_CPU ("cpu", "opencl:P:D", ...; NULL: the CPU backend);
- * its context is made on first use. Calling it again while registered only takes the new
- * @p cpu_device for layers created from then on. Thread-safe. */
+ * its context is made on first use (a spec that names no device fails there, as a cv::Exception
+ * from the layer). Calling it again while registered only takes the new @p cpu_device for layers
+ * created from then on. Thread-safe; throws cv::Exception only if OpenCV's factory refuses. */
 LEAKYCL_OPENCV_API void register_layers(const char *cpu_device = nullptr);
 
 /** Puts OpenCV's own `ReLU` and `PReLU` back for networks read from now on; networks already
