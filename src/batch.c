@@ -383,9 +383,14 @@ struct group {
  * LCL__GPU_BATCH_VECTORS vectors strided across the item, so that the item lookup each
  * work-item starts with is paid once per several vectors (once per vector it held a batch of
  * four large items to about half the bandwidth of a plain launch on an H200). */
-static size_t batch_elements_per_work_item(const lcl_context *ctx, lcl_dtype dtype) {
-    size_t chunk = lcl__cl_chunk_elements(ctx, dtype);
-    return ctx->chunk == 1 ? chunk * LCL__GPU_BATCH_VECTORS : chunk;
+static enum lcl__kernel_id batch_kernel(const struct batch *b) {
+    return b->op == LCL__OP_FORWARD ? LCL__K_FORWARD_BATCH : LCL__K_BACKWARD_BATCH;
+}
+
+static size_t batch_elements_per_work_item(const lcl_context *ctx, const struct batch *b, lcl_dtype dtype) {
+    size_t chunk = lcl__cl_chunk_elements(ctx, dtype, batch_kernel(b));
+    return lcl__kernel_tunables(ctx, dtype, batch_kernel(b))->vectors_per_item == 1 ? chunk * LCL__GPU_BATCH_VECTORS
+                                                                                      : chunk;
 }
 
 /* Splits the sorted items into groups, counts their work-items and places their tables;
@@ -394,9 +399,10 @@ static size_t plan_groups(lcl_context *ctx, const struct batch *b, const struct 
                           struct group *groups, size_t *words, lcl_status *st) {
     size_t count = 0;
     size_t at = 0;
-    size_t local = ctx->work_group_size;
     for (size_t first = 0; first < used; ++count) {
-        size_t per_item = batch_elements_per_work_item(ctx, b->x[sorted[first].item]->dtype);
+        lcl_dtype dtype = b->x[sorted[first].item]->dtype;
+        size_t per_item = batch_elements_per_work_item(ctx, b, dtype);
+        size_t local = lcl__kernel_tunables(ctx, dtype, batch_kernel(b))->work_group_size;
         size_t total = 0;
         size_t last = first;
         for (; last < used && same_group(&sorted[first], &sorted[last]); ++last) {
@@ -423,7 +429,7 @@ static void fill_table(lcl_context *ctx, const struct batch *b, const struct key
     uint64_t *prefix = table + g->offset;
     uint64_t *fields = prefix + g->items + 1;
     lcl_dtype dtype = b->x[sorted[g->first].item]->dtype;
-    size_t per_item = batch_elements_per_work_item(ctx, dtype);
+    size_t per_item = batch_elements_per_work_item(ctx, b, dtype);
     prefix[0] = 0;
     for (size_t j = 0; j < g->items; ++j) {
         size_t i = sorted[g->first + j].item;
@@ -436,13 +442,14 @@ static void fill_table(lcl_context *ctx, const struct batch *b, const struct key
         f[3] = n;
         f[4] = alpha_bits(dtype, b->alpha[i]);
     }
-    fill_first_items(prefix, g->items, g->total, ctx->work_group_size, fields + g->items * BATCH_FIELDS);
+    fill_first_items(prefix, g->items, g->total, lcl__kernel_tunables(ctx, dtype, batch_kernel(b))->work_group_size,
+                     fields + g->items * BATCH_FIELDS);
 }
 
 static lcl_status launch_group(lcl_context *ctx, const struct batch *b, cl_mem table, const struct group *g,
                                size_t first_item) {
     const lcl_tensor *x = b->x[first_item];
-    enum lcl__kernel_id id = b->op == LCL__OP_FORWARD ? LCL__K_FORWARD_BATCH : LCL__K_BACKWARD_BATCH;
+    enum lcl__kernel_id id = batch_kernel(b);
     struct lcl__launch l;
     lcl_status st = lcl__launch_begin(ctx, x->dtype, id, &l);
     if (st != LCL_SUCCESS)

@@ -288,6 +288,7 @@ static lcl_status init_device_info(lcl_context *ctx) {
     /* Other GPUs convert halves in hardware; CPU devices are faster with the integer form. */
     ctx->soft_half = soft_half;
     ctx->backend = LCL_BACKEND_OPENCL;
+    lcl__tuning_init(ctx); /* the tuning cache's values over these defaults */
     return lcl__offload_init(ctx);
 }
 

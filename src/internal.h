@@ -3,6 +3,7 @@
 #define LEAKYCL_INTERNAL_H
 
 #include "leakycl.h"
+#include "tuning.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -80,7 +81,8 @@ struct lcl_context {
     bool nontemporal;                              /* the compiler is clang (PoCL): non-temporal stores available */
     bool soft_half;       /* f16 through integer arithmetic instead of vload_half/vstore_half */
     pthread_mutex_t lock; /* guards programs and kernel pools, and creates host_queue */
-    struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
+    struct lcl__tuning tuning;                                   /* kernel tunables per op and dtype (tuning.c) */
+    struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tunables' op */
     /* Host arrays (host.c, offload.c). */
     cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
     size_t base_align;            /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */
@@ -182,10 +184,13 @@ lcl_status lcl__offload_init(lcl_context *ctx);
 void lcl__offload_release(lcl_context *ctx);
 
 /* Program and kernel management (program.c). */
-lcl_status lcl__program_get(lcl_context *ctx, lcl_dtype dtype, struct lcl__program **out);
+lcl_status lcl__program_get(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__program **out);
 lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out);
 void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel k);
 void lcl__programs_release(lcl_context *ctx);
+/* The tunables that shape kernel id for dtype, and the op they are tuned under (tuning.c). */
+const struct lcl__tunables *lcl__kernel_tunables(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id);
+enum lcl__tune_op lcl__kernel_tune_op(enum lcl__kernel_id id);
 
 /* LEAKYCL_VERIFY (verify.c): snapshot the inputs before the op, compare the output after. */
 struct lcl__verify {
@@ -230,8 +235,8 @@ void lcl__launch_mem(struct lcl__launch *l, cl_mem mem);
 void lcl__launch_ulong(struct lcl__launch *l, size_t value);
 void lcl__launch_alpha(struct lcl__launch *l, double alpha); /* rounded to the dtype's compute type */
 lcl_status lcl__launch_end(lcl_context *ctx, struct lcl__launch *l, size_t items);
-/* The elements one work-item of the plain kernels handles for dtype. */
-size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype);
+/* The elements one work-item of the plain kernels handles for dtype in kernel id. */
+size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id);
 
 /* A per-context device buffer reused across calls, with host staging to upload from. Callers
  * hold it locked from filling it to enqueueing the last kernel that reads it: the queue is in

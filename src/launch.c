@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype) {
-    return (size_t)ctx->vector_width[dtype] * ctx->chunk;
+size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id) {
+    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, id);
+    return (size_t)t->vector_width * t->vectors_per_item;
 }
 
 lcl_status lcl__launch_begin(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__launch *l) {
@@ -39,7 +40,7 @@ void lcl__launch_alpha(struct lcl__launch *l, double alpha) {
 lcl_status lcl__launch_end(lcl_context *ctx, struct lcl__launch *l, size_t items) {
     lcl_status st = lcl__cl_check(l->err, "clSetKernelArg");
     if (st == LCL_SUCCESS && items > 0) {
-        size_t local = ctx->work_group_size;
+        size_t local = lcl__kernel_tunables(ctx, l->dtype, l->id)->work_group_size;
         size_t global = (items + local - 1) / local * local;
         st = lcl__cl_check(clEnqueueNDRangeKernel(ctx->queue, l->kernel, 1, NULL, &global, &local, 0, NULL, NULL),
                            "clEnqueueNDRangeKernel");

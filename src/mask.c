@@ -53,12 +53,13 @@ static lcl_status validate(const char *fn, bool forward, lcl_context *ctx, doubl
 
 /* mask.cl's work-items: on GPUs (a chunk of one vector) one per vector; on CPU devices each
  * owns whole words. */
-static size_t mask_work_items(const lcl_context *ctx, lcl_dtype dtype, size_t n) {
-    if (ctx->chunk == 1) {
-        size_t vec = ctx->vector_width[dtype];
+static size_t mask_work_items(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, size_t n) {
+    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, id);
+    if (t->vectors_per_item == 1) {
+        size_t vec = t->vector_width;
         return n / vec + (n % vec != 0);
     }
-    size_t elements = lcl__cl_chunk_elements(ctx, dtype);
+    size_t elements = lcl__cl_chunk_elements(ctx, dtype, id);
     size_t per_item = elements >= 32 ? elements / 32 : 1;
     size_t words = n / 32 + (n % 32 != 0);
     return words / per_item + (words % per_item != 0);
@@ -68,7 +69,8 @@ static lcl_status launch(lcl_context *ctx, bool forward, double alpha, const lcl
                          const lcl_tensor *mask) {
     lcl_dtype dtype = in->dtype;
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, dtype, forward ? LCL__K_FORWARD_MASKED : LCL__K_BACKWARD_MASKED, &l);
+    enum lcl__kernel_id id = forward ? LCL__K_FORWARD_MASKED : LCL__K_BACKWARD_MASKED;
+    lcl_status st = lcl__launch_begin(ctx, dtype, id, &l);
     if (st != LCL_SUCCESS)
         return st;
     if (forward) {
@@ -88,7 +90,7 @@ static lcl_status launch(lcl_context *ctx, bool forward, double alpha, const lcl
     }
     lcl__launch_ulong(&l, in->n);
     lcl__launch_alpha(&l, alpha);
-    return lcl__launch_end(ctx, &l, mask_work_items(ctx, dtype, in->n));
+    return lcl__launch_end(ctx, &l, mask_work_items(ctx, dtype, id, in->n));
 }
 
 /* ---- LEAKYCL_VERIFY ------------------------------------------------------------------------- */

@@ -31,10 +31,10 @@ static void arg_alpha(struct kernel_args *a, lcl_dtype dtype, double alpha) {
 
 /* Global size: one work-item per chunk of vectors, rounded up to whole work-groups (the
  * kernels skip the surplus), so odd n never forces a work-group size of 1. */
-static size_t global_size(const lcl_context *ctx, lcl_dtype dtype, size_t n) {
-    size_t per_item = (size_t)ctx->vector_width[dtype] * ctx->chunk;
+static size_t global_size(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, size_t n) {
+    size_t per_item = lcl__cl_chunk_elements(ctx, dtype, id);
     size_t items = n / per_item + (n % per_item != 0);
-    size_t wg = ctx->work_group_size;
+    size_t wg = lcl__kernel_tunables(ctx, dtype, id)->work_group_size;
     return (items + wg - 1) / wg * wg;
 }
 
@@ -57,8 +57,8 @@ lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, con
     arg_alpha(&a, call->dtype, call->alpha);
     st = lcl__cl_check(a.err, "clSetKernelArg");
     if (st == LCL_SUCCESS) {
-        size_t global = global_size(ctx, call->dtype, call->n);
-        size_t local = ctx->work_group_size;
+        size_t global = global_size(ctx, call->dtype, id, call->n);
+        size_t local = lcl__kernel_tunables(ctx, call->dtype, id)->work_group_size;
         st = lcl__cl_check(clEnqueueNDRangeKernel(queue, a.kernel, 1, NULL, &global, &local, wait_count,
                                                   wait_count ? wait : NULL, event),
                            "clEnqueueNDRangeKernel");

@@ -100,7 +100,8 @@ static void launch_tensor(struct lcl__launch *l, const lcl_tensor *t) {
 static lcl_status launch_elementwise(lcl_context *ctx, const struct lcl__prelu *call, const struct prelu_args *a) {
     bool backward = call->op == LCL__OP_BACKWARD;
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, call->dtype, backward ? LCL__K_PRELU_BACKWARD : LCL__K_PRELU_FORWARD, &l);
+    enum lcl__kernel_id id = backward ? LCL__K_PRELU_BACKWARD : LCL__K_PRELU_FORWARD;
+    lcl_status st = lcl__launch_begin(ctx, call->dtype, id, &l);
     if (st != LCL_SUCCESS)
         return st;
     launch_tensor(&l, a->alpha);
@@ -111,7 +112,7 @@ static lcl_status launch_elementwise(lcl_context *ctx, const struct lcl__prelu *
     lcl__launch_ulong(&l, call->n);
     lcl__launch_ulong(&l, call->channels);
     lcl__launch_ulong(&l, call->inner);
-    size_t per_item = lcl__cl_chunk_elements(ctx, call->dtype);
+    size_t per_item = lcl__cl_chunk_elements(ctx, call->dtype, id);
     return lcl__launch_end(ctx, &l, call->n / per_item + (call->n % per_item != 0));
 }
 
@@ -186,7 +187,8 @@ static lcl_status launch_with_dalpha(lcl_context *ctx, const struct lcl__prelu *
     size_t blocks = per_channel / LCL__PRELU_BLOCK + (per_channel % LCL__PRELU_BLOCK != 0);
     size_t batch = call->n / (channels * call->inner);
     size_t row_blocks = batch / LCL__PRELU_ROWS + (batch % LCL__PRELU_ROWS != 0);
-    size_t cols_per_item = (size_t)ctx->vector_width[call->dtype] * 4; /* LCL_PRELU_COLS */
+    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, call->dtype, LCL__K_PRELU_BACKWARD_COLUMNS);
+    size_t cols_per_item = (size_t)t->vector_width * 4; /* LCL_PRELU_COLS */
     size_t cols = channels * call->inner;
     size_t segments = cols / cols_per_item + (cols % cols_per_item != 0);
     bool by_columns = lcl__prelu_by_columns(call);
@@ -194,7 +196,7 @@ static lcl_status launch_with_dalpha(lcl_context *ctx, const struct lcl__prelu *
     size_t partials_per_channel = by_columns ? call->inner * row_blocks : blocks;
     size_t partials = partials_per_channel * channels;
     /* GPUs fold many partials per channel in parallel first (prelu.cl's lcl_prelu_fold). */
-    bool fold = ctx->chunk == 1 && partials_per_channel > LCL__PRELU_FOLD;
+    bool fold = t->vectors_per_item == 1 && partials_per_channel > LCL__PRELU_FOLD;
     size_t groups = partials_per_channel / LCL__PRELU_FOLD + (partials_per_channel % LCL__PRELU_FOLD != 0);
     size_t folded = fold ? groups * channels : 0;
     size_t compute_size = call->dtype == LCL_F64 ? 8 : 4;
