@@ -435,14 +435,16 @@ LCL_API lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in,
  * $XDG_CACHE_HOME/leakycl/tuning, else ~/.cache/leakycl/tuning), keyed by the device's name,
  * driver version and OpenCL version. lcl_context_create and lcl_context_wrap_cl read it unless
  * LEAKYCL_TUNING=0; an unreadable, corrupt or foreign cache is ignored. No result depends on
- * these values: every op gives the same bits tuned or not (the PReLU slope gradient's partition
- * is fixed by the sizes, see lcl_prelu_backward, and is not a tunable).
+ * these values: every op gives the same bits tuned or not. The PReLU slope gradient's partition
+ * (see lcl_prelu_backward) is fixed by the sizes and is not a tunable, and prelu_backward's
+ * vector width, which sets the lane sums within its blocks, stays the device's default.
  *
  * Parameter text is one entry per line, "OP DTYPE vw=V vpt=P wgs=W": OP is forward, backward,
  * forward_batch, backward_batch, prelu_forward, prelu_backward, forward_masked,
  * backward_masked or dense; DTYPE f32, f16, bf16 or f64; V is 2, 4, 8 or 16; P a power of two up
  * to 64 with V * P at most 512, and 1 exactly where the device's default is 1 (the GPU shapes);
- * W a power of two up to the device's work-group limit, a multiple of 16 when P is 1.
+ * W a power of two up to the device's work-group limit, a multiple of 16 when P is 1; for
+ * prelu_backward, V the device's default.
  * @{ */
 
 /** Creates a context as lcl_context_create does, with @p params in place of the tuning cache:

@@ -112,6 +112,17 @@ static const char *unfit_reason(const struct lcl__tunables *t, const struct lcl_
     return NULL;
 }
 
+/* The same for op's entry. The one op-specific rule: prelu_backward keeps the default vector
+ * width, because its slope gradient sums each block's products in LCL_VEC lane sums
+ * (prelu.cl), so the width sets the summation order and thus dalpha's bits; its other values
+ * only distribute the fixed blocks over work-items. */
+static const char *entry_unfit_reason(enum lcl__tune_op op, const struct lcl__tunables *t,
+                                      const struct lcl__tunables *def, size_t max_wg) {
+    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
+        return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
+    return unfit_reason(t, def, max_wg);
+}
+
 /* ---- entries ---------------------------------------------------------------------------------- */
 
 struct entry {
@@ -207,8 +218,8 @@ static int overlay_add(struct overlay *ov, const struct entry *e) {
 static const char *overlay_unfit(const struct overlay *ov, const struct lcl__tuning *tu, int *op, int *dtype) {
     for (*op = 0; *op < LCL__TUNE_OP_COUNT; ++*op)
         for (*dtype = 0; *dtype < LCL__TUNE_DTYPE_COUNT; ++*dtype) {
-            const char *why = ov->set[*op][*dtype] ? unfit_reason(&ov->t[*op][*dtype], &tu->defaults[*dtype],
-                                                                  tu->max_work_group_size)
+            const char *why = ov->set[*op][*dtype] ? entry_unfit_reason((enum lcl__tune_op)*op, &ov->t[*op][*dtype],
+                                                                        &tu->defaults[*dtype], tu->max_work_group_size)
                                                    : NULL;
             if (why)
                 return why;
@@ -267,7 +278,7 @@ static lcl_status parse_params(const char *fn, const struct lcl__tuning *tu, con
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
                              "%s: line %zu (\"%.*s\") is not \"OP DTYPE vw=V vpt=P wgs=W\" with a known op and dtype",
                              fn, ls.number, (int)(len > ENTRY_SIZE ? ENTRY_SIZE : len), line);
-        const char *why = unfit_reason(&e.t, &tu->defaults[e.dtype], tu->max_work_group_size);
+        const char *why = entry_unfit_reason(e.op, &e.t, &tu->defaults[e.dtype], tu->max_work_group_size);
         if (why)
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: line %zu (\"%.*s\"): %s", fn, ls.number, (int)len, line,
                              why);

@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_devices,
     &cli_cmd_check,
     &cli_cmd_bench,
+    &cli_cmd_tune,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,382 @@
+/*
+ * The ops `leakycl tune` times and checks: their inputs, tensors, calls and outputs.
+ */
+#include "tune_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TUNE_ALPHA (-0.3) /* any alpha works; a negative one exercises the sign of the products */
+#define TUNE_PRELU_BATCH 4
+#define POISON_BYTE 0x5A /* finite in every dtype, so an unwritten element cannot pass as a NaN */
+
+static const char *const op_names[TUNE_OP_COUNT] = {
+    "forward",       "backward",       "forward_batch",  "backward_batch",
+    "prelu_forward", "prelu_backward", "forward_masked", "backward_masked",
+};
+
+const char *tune_op_name(enum tune_op op) { return (unsigned)op < TUNE_OP_COUNT ? op_names[op] : "?"; }
+
+/* ---- elements as bit patterns -------------------------------------------------------------------- */
+
+struct dtype_bits {
+    unsigned bits;          /* storage width */
+    unsigned mantissa_bits; /* explicit mantissa */
+    /* +0, -0, NaN, +inf, -inf, smallest subnormal, its negative, largest subnormal */
+    uint64_t specials[8];
+};
+
+static const struct dtype_bits *bits_of(lcl_dtype dtype) {
+    static const struct dtype_bits f32 = {32, 23, {0, 0x80000000u, 0x7fc00000u, 0x7f800000u, 0xff800000u, 1, 0x80000001u,
+                                                   0x007fffffu}};
+    static const struct dtype_bits f16 = {16, 10, {0, 0x8000, 0x7e00, 0x7c00, 0xfc00, 1, 0x8001, 0x03ff}};
+    static const struct dtype_bits bf16 = {16, 7, {0, 0x8000, 0x7fc0, 0x7f80, 0xff80, 1, 0x8001, 0x007f}};
+    static const struct dtype_bits f64 = {64, 52, {0, 0x8000000000000000u, 0x7ff8000000000000u, 0x7ff0000000000000u,
+                                                   0xfff0000000000000u, 1, 0x8000000000000001u, 0x000fffffffffffffu}};
+    switch (dtype) {
+    case LCL_F16:
+        return &f16;
+    case LCL_BF16:
+        return &bf16;
+    case LCL_F64:
+        return &f64;
+    default:
+        return &f32;
+    }
+}
+
+static uint64_t get_bits(lcl_dtype dtype, const void *a, size_t i) {
+    switch (bits_of(dtype)->bits) {
+    case 16:
+        return ((const uint16_t *)a)[i];
+    case 32:
+        return ((const uint32_t *)a)[i];
+    default:
+        return ((const uint64_t *)a)[i];
+    }
+}
+
+static void set_bits(lcl_dtype dtype, void *a, size_t i, uint64_t v) {
+    switch (bits_of(dtype)->bits) {
+    case 16:
+        ((uint16_t *)a)[i] = (uint16_t)v;
+        break;
+    case 32:
+        ((uint32_t *)a)[i] = (uint32_t)v;
+        break;
+    default:
+        ((uint64_t *)a)[i] = v;
+    }
+}
+
+static uint64_t exponent_mask(const struct dtype_bits *b) {
+    uint64_t all = b->bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << b->bits) - 1);
+    uint64_t sign = (uint64_t)1 << (b->bits - 1);
+    uint64_t mantissa = ((uint64_t)1 << b->mantissa_bits) - 1;
+    return all & ~sign & ~mantissa;
+}
+
+static int is_nan(lcl_dtype dtype, uint64_t v) {
+    const struct dtype_bits *b = bits_of(dtype);
+    uint64_t e = exponent_mask(b);
+    return (v & e) == e && (v & (((uint64_t)1 << b->mantissa_bits) - 1)) != 0;
+}
+
+/* x > 0: sign clear, not zero, not NaN. */
+static int is_positive(lcl_dtype dtype, uint64_t v) {
+    const struct dtype_bits *b = bits_of(dtype);
+    return (v >> (b->bits - 1)) == 0 && v != 0 && !is_nan(dtype, v);
+}
+
+/* v rounded toward zero to the dtype (any value will do as an input; values below fp16's
+ * normal range become zero). */
+static uint64_t encode(lcl_dtype dtype, double v) {
+    float f = (float)v;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if (dtype == LCL_F64) {
+        uint64_t d;
+        memcpy(&d, &v, sizeof d);
+        return d;
+    }
+    if (dtype == LCL_BF16)
+        return u >> 16;
+    if (dtype == LCL_F16) {
+        uint64_t sign = (u >> 16) & 0x8000u;
+        int exp = (int)((u >> 23) & 0xffu) - 127 + 15;
+        if (exp <= 0)
+            return sign;
+        return exp >= 31 ? (sign | 0x7bffu) : (sign | (uint64_t)exp << 10 | ((u >> 13) & 0x3ffu));
+    }
+    return u;
+}
+
+static uint64_t next_random(uint64_t *state) { /* splitmix64 */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* A value in [-4, 4). */
+static double moderate(uint64_t *state) { return (double)(next_random(state) >> 11) / 9007199254740992.0 * 8.0 - 4.0; }
+
+/* Every 16th element a special (cycling through them), the others half raw bit patterns (any
+ * sign and magnitude, NaNs included) and half moderate values. */
+static void fill_any(lcl_dtype dtype, void *a, size_t n, uint64_t *state) {
+    const struct dtype_bits *b = bits_of(dtype);
+    uint64_t width_mask = b->bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << b->bits) - 1);
+    for (size_t i = 0; i < n; ++i) {
+        uint64_t r = next_random(state);
+        uint64_t v = i % 16 == 0 ? b->specials[(i / 16) % 8] : (r & 1) ? (r >> 1) & width_mask : encode(dtype, moderate(state));
+        set_bits(dtype, a, i, v);
+    }
+}
+
+/* The same without NaN and inf, and without overflow in the slope gradient's sums. */
+static void fill_finite(lcl_dtype dtype, void *a, size_t n, uint64_t *state) {
+    static const size_t finite_specials[] = {0, 1, 5, 6, 7}; /* +-0 and subnormals */
+    const struct dtype_bits *b = bits_of(dtype);
+    for (size_t i = 0; i < n; ++i) {
+        uint64_t v = i % 16 == 0 ? b->specials[finite_specials[(i / 16) % 5]] : encode(dtype, moderate(state));
+        set_bits(dtype, a, i, v);
+    }
+}
+
+int tune_inputs_make(struct tune_inputs *in, lcl_dtype dtype, size_t n, uint64_t seed) {
+    size_t size = lcl_dtype_size(dtype);
+    memset(in, 0, sizeof *in);
+    in->dtype = dtype;
+    in->n = n;
+    in->x = malloc(n * size);
+    in->dy = malloc(n * size);
+    in->px = malloc(n * size);
+    in->pdy = malloc(n * size);
+    in->slopes = malloc(TUNE_PRELU_CHANNELS * size);
+    in->mask = calloc(n / 32, sizeof *in->mask);
+    if (!in->x || !in->dy || !in->px || !in->pdy || !in->slopes || !in->mask) {
+        tune_inputs_free(in);
+        return -1;
+    }
+    uint64_t state = seed;
+    fill_any(dtype, in->x, n, &state);
+    fill_any(dtype, in->dy, n, &state);
+    fill_finite(dtype, in->px, n, &state);
+    fill_finite(dtype, in->pdy, n, &state);
+    for (size_t c = 0; c < TUNE_PRELU_CHANNELS; ++c)
+        set_bits(dtype, in->slopes, c, encode(dtype, moderate(&state) / 4.0 + 0.5)); /* [-0.5, 1.5) */
+    for (size_t i = 0; i < n; ++i)
+        if (is_positive(dtype, get_bits(dtype, in->x, i)))
+            in->mask[i / 32] |= (uint32_t)1 << (i % 32);
+    return 0;
+}
+
+void tune_inputs_free(struct tune_inputs *in) {
+    free(in->x);
+    free(in->dy);
+    free(in->px);
+    free(in->pdy);
+    free(in->slopes);
+    free(in->mask);
+    memset(in, 0, sizeof *in);
+}
+
+/* ---- outputs ------------------------------------------------------------------------------------- */
+
+void tune_outputs_free(struct tune_outputs *o) {
+    free(o->out);
+    free(o->extra);
+    memset(o, 0, sizeof *o);
+}
+
+/* The first index where a and b differ (NaN equal to NaN), or n. */
+static size_t first_difference(lcl_dtype dtype, const void *a, const void *b, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        uint64_t u = get_bits(dtype, a, i), v = get_bits(dtype, b, i);
+        if (u != v && !(is_nan(dtype, u) && is_nan(dtype, v)))
+            return i;
+    }
+    return n;
+}
+
+int tune_outputs_same(const struct tune_inputs *in, enum tune_op op, const struct tune_outputs *a,
+                      const struct tune_outputs *b, char *msg, size_t size) {
+    size_t i = first_difference(in->dtype, a->out, b->out, in->n);
+    if (i < in->n) {
+        snprintf(msg, size, "element %zu: 0x%llx against the defaults' 0x%llx", i,
+                 (unsigned long long)get_bits(in->dtype, b->out, i), (unsigned long long)get_bits(in->dtype, a->out, i));
+        return 0;
+    }
+    if (op == TUNE_PRELU_BACKWARD) {
+        i = first_difference(in->dtype, a->extra, b->extra, TUNE_PRELU_CHANNELS);
+        if (i < TUNE_PRELU_CHANNELS) {
+            snprintf(msg, size, "slope gradient of channel %zu differs", i);
+            return 0;
+        }
+    } else if (a->extra_bytes && memcmp(a->extra, b->extra, a->extra_bytes) != 0) {
+        snprintf(msg, size, "the sign mask differs");
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- tensors and calls --------------------------------------------------------------------------- */
+
+struct tune_tensors {
+    lcl_context *ctx;
+    const struct tune_inputs *in;
+    lcl_tensor *x, *dy, *px, *pdy, *slopes, *out, *mask_in, *mask_out, *dalpha;
+    lcl_tensor *x_items[TUNE_BATCH_ITEMS], *dy_items[TUNE_BATCH_ITEMS], *out_items[TUNE_BATCH_ITEMS];
+    double alphas[TUNE_BATCH_ITEMS];
+    void *poison; /* n elements' worth of POISON_BYTE */
+};
+
+static lcl_status tensor_from(lcl_context *ctx, lcl_dtype dtype, size_t n, const void *data, lcl_tensor **out) {
+    lcl_status st = lcl_tensor_create(ctx, dtype, n, out);
+    if (st == LCL_SUCCESS && data)
+        st = lcl_tensor_write(*out, data);
+    return st;
+}
+
+/* Batch items of uneven lengths covering [0, n): boundaries at i * n / items, every other one
+ * moved 7 elements on. */
+static size_t item_start(size_t n, size_t i) {
+    return i == 0 ? 0 : i == TUNE_BATCH_ITEMS ? n : i * (n / TUNE_BATCH_ITEMS) + (i % 2 ? 7 : 0);
+}
+
+static lcl_status make_items(struct tune_tensors *t) {
+    lcl_status st = LCL_SUCCESS;
+    size_t n = t->in->n;
+    for (size_t i = 0; i < TUNE_BATCH_ITEMS && st == LCL_SUCCESS; ++i) {
+        size_t at = item_start(n, i), len = item_start(n, i + 1) - at;
+        t->alphas[i] = (double)((int)(i % 5) - 1) * 0.37 + 0.01; /* negative, small, above 1 */
+        st = lcl_tensor_view(t->x, at, len, &t->x_items[i]);
+        if (st == LCL_SUCCESS)
+            st = lcl_tensor_view(t->dy, at, len, &t->dy_items[i]);
+        if (st == LCL_SUCCESS)
+            st = lcl_tensor_view(t->out, at, len, &t->out_items[i]);
+    }
+    return st;
+}
+
+struct tune_tensors *tune_tensors_make(lcl_context *ctx, const struct tune_inputs *in) {
+    struct tune_tensors *t = calloc(1, sizeof *t);
+    size_t size = lcl_dtype_size(in->dtype);
+    if (!t || !(t->poison = malloc(in->n * size))) {
+        free(t);
+        fprintf(stderr, "leakycl: tune: out of host memory\n");
+        return NULL;
+    }
+    memset(t->poison, POISON_BYTE, in->n * size);
+    t->ctx = ctx;
+    t->in = in;
+    lcl_dtype d = in->dtype;
+    lcl_status st = tensor_from(ctx, d, in->n, in->x, &t->x);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, d, in->n, in->dy, &t->dy);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, d, in->n, in->px, &t->px);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, d, in->n, in->pdy, &t->pdy);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, d, TUNE_PRELU_CHANNELS, in->slopes, &t->slopes);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, d, in->n, NULL, &t->out);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, LCL_MASK, in->n, in->mask, &t->mask_in);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, LCL_MASK, in->n, NULL, &t->mask_out);
+    if (st == LCL_SUCCESS)
+        st = tensor_from(ctx, d, TUNE_PRELU_CHANNELS, NULL, &t->dalpha);
+    if (st == LCL_SUCCESS)
+        st = make_items(t);
+    if (st != LCL_SUCCESS) {
+        fprintf(stderr, "leakycl: tune: tensors: %s: %s\n", lcl_status_string(st), lcl_last_error());
+        tune_tensors_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void tune_tensors_free(struct tune_tensors *t) {
+    if (!t)
+        return;
+    for (size_t i = 0; i < TUNE_BATCH_ITEMS; ++i) {
+        lcl_tensor_release(t->x_items[i]);
+        lcl_tensor_release(t->dy_items[i]);
+        lcl_tensor_release(t->out_items[i]);
+    }
+    lcl_tensor *all[] = {t->x, t->dy, t->px, t->pdy, t->slopes, t->out, t->mask_in, t->mask_out, t->dalpha};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+        lcl_tensor_release(all[i]);
+    free(t->poison);
+    free(t);
+}
+
+lcl_status tune_op_enqueue(struct tune_tensors *t, enum tune_op op) {
+    lcl_context *ctx = t->ctx;
+    size_t inner = t->in->n / (TUNE_PRELU_CHANNELS * TUNE_PRELU_BATCH);
+    switch (op) {
+    case TUNE_FORWARD:
+        return lcl_forward(ctx, TUNE_ALPHA, t->x, t->out);
+    case TUNE_BACKWARD:
+        return lcl_backward(ctx, TUNE_ALPHA, t->x, t->dy, t->out);
+    case TUNE_FORWARD_BATCH:
+        return lcl_forward_batch(ctx, TUNE_BATCH_ITEMS, t->alphas, (const lcl_tensor *const *)t->x_items, t->out_items);
+    case TUNE_BACKWARD_BATCH:
+        return lcl_backward_batch(ctx, TUNE_BATCH_ITEMS, t->alphas, (const lcl_tensor *const *)t->x_items,
+                                  (const lcl_tensor *const *)t->dy_items, t->out_items);
+    case TUNE_PRELU_FORWARD:
+        return lcl_prelu_forward(ctx, TUNE_PRELU_CHANNELS, inner, t->slopes, t->px, t->out);
+    case TUNE_PRELU_BACKWARD:
+        return lcl_prelu_backward(ctx, TUNE_PRELU_CHANNELS, inner, t->slopes, t->px, t->pdy, t->out, t->dalpha);
+    case TUNE_FORWARD_MASKED:
+        return lcl_forward_masked(ctx, TUNE_ALPHA, t->x, t->out, t->mask_out);
+    case TUNE_BACKWARD_MASKED:
+        return lcl_backward_masked(ctx, TUNE_ALPHA, t->mask_in, t->dy, t->out);
+    default:
+        return LCL_ERROR_INVALID_ARGUMENT;
+    }
+}
+
+/* The second output of op, if any: its tensor and bytes. */
+static lcl_tensor *extra_output(struct tune_tensors *t, enum tune_op op, size_t *bytes) {
+    if (op == TUNE_FORWARD_MASKED) {
+        *bytes = t->in->n / 32 * sizeof(uint32_t);
+        return t->mask_out;
+    }
+    if (op == TUNE_PRELU_BACKWARD) {
+        *bytes = TUNE_PRELU_CHANNELS * lcl_dtype_size(t->in->dtype);
+        return t->dalpha;
+    }
+    *bytes = 0;
+    return NULL;
+}
+
+lcl_status tune_op_outputs(struct tune_tensors *t, enum tune_op op, struct tune_outputs *o) {
+    size_t bytes = t->in->n * lcl_dtype_size(t->in->dtype), extra_bytes = 0;
+    lcl_tensor *extra = extra_output(t, op, &extra_bytes);
+    memset(o, 0, sizeof *o);
+    o->out = malloc(bytes);
+    o->extra = extra ? malloc(extra_bytes) : NULL;
+    o->extra_bytes = extra_bytes;
+    if (!o->out || (extra && !o->extra)) {
+        tune_outputs_free(o);
+        return LCL_ERROR_OUT_OF_MEMORY;
+    }
+    lcl_status st = lcl_tensor_write(t->out, t->poison);
+    if (st == LCL_SUCCESS && extra)
+        st = lcl_tensor_write(extra, t->poison);
+    if (st == LCL_SUCCESS)
+        st = tune_op_enqueue(t, op);
+    if (st == LCL_SUCCESS)
+        st = lcl_finish(t->ctx);
+    if (st == LCL_SUCCESS)
+        st = lcl_tensor_read(t->out, o->out);
+    if (st == LCL_SUCCESS && extra)
+        st = lcl_tensor_read(extra, o->extra);
+    if (st != LCL_SUCCESS)
+        tune_outputs_free(o);
+    return st;
+}
