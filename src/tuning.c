@@ -9,8 +9,8 @@
  *     ...
  *
  * Blank lines and lines starting with '#' are skipped. Any other line that does not parse, a
- * foreign first line, a NUL or a control character makes the whole file corrupt: reading then
- * ignores it, and storing replaces it. A section whose entries do not fit its device is
+ * foreign first line, a NUL or a control character, or a last line without its '\n' (a write
+ * cut short) makes the whole file corrupt: reading then ignores it, and storing replaces it. A section whose entries do not fit its device is
  * ignored whole when read. */
 #include "internal.h"
 
@@ -337,7 +337,8 @@ static int scan_cache(const char *text, size_t size, struct scan *s) {
     struct lines ls = {text, text + size, 0};
     const char *line = NULL;
     size_t len = 0;
-    if (memchr(text, '\0', size) || !next_line(&ls, &line, &len) || !token_is(line, len, CACHE_HEADER))
+    if (size == 0 || text[size - 1] != '\n' || memchr(text, '\0', size) || !next_line(&ls, &line, &len) ||
+        !token_is(line, len, CACHE_HEADER))
         return 0;
     int in_section = 0, in_mine = 0;
     size_t prefix = strlen(DEVICE_PREFIX);

@@ -282,6 +282,7 @@ Test(tuning, corrupt_and_foreign_files_are_ignored) {
         {"a negative number", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vw=-8 vpt=16 wgs=64\n"},
         {"a huge number", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vw=8 vpt=16 wgs=99999999999999999999\n"},
         {"a truncated line", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vw=8 vpt="},
+        {"no newline after the last line", "leakycl-tuning 1\n@DEVICE\nforward f32 vw=16 vpt=16 wgs=64"},
         {"fields out of order", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vpt=16 vw=8 wgs=64\n"},
         {"a double space", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32  vw=8 vpt=16 wgs=64\n"},
         {"a repeated entry", "leakycl-tuning 1\n@DEVICE\n" GOOD GOOD},
@@ -301,6 +302,54 @@ Test(tuning, corrupt_and_foreign_files_are_ignored) {
     for (size_t i = head + 100; i < sizeof huge; i += 100)
         huge[i] = '\n';
     assert_ignored(device, huge, sizeof huge, "a file over 1 MiB");
+}
+
+/* Every prefix of a valid cache, and random bytes written over it: never a crash; a prefix is
+ * read only when it ends between lines (a valid, shorter cache), and then as written; the
+ * defaults whenever nothing is read. */
+Test(tuning, damaged_caches_never_crash, .timeout = 300) {
+    lcl_context *ctx = opencl_context();
+    struct shape a = shape_a(read_shape(ctx, "forward", LCL_F32)), b = shape_b(read_shape(ctx, "forward", LCL_F64));
+    char params[256];
+    snprintf(params, sizeof params, "forward f32 vw=%u vpt=%u wgs=%zu\nbackward f64 vw=%u vpt=%u wgs=%zu\n", a.vw, a.vpt,
+             a.wgs, b.vw, b.vpt, b.wgs);
+    OK(lcl_tuning_store(ctx, params));
+    static char valid[4096];
+    snprintf(valid, sizeof valid, "%s", read_file(cache));
+    size_t len = strlen(valid);
+    for (size_t cut = 0; cut < len; ++cut) {
+        write_file(cache, valid, cut);
+        lcl_context *damaged = opencl_context();
+        size_t tuned = lcl_context_tuned(damaged);
+        cr_assert(tuned <= 2, "a prefix of %zu bytes gave %zu entries", cut, tuned);
+        if (tuned == 0)
+            assert_defaults(damaged, "a prefix read as nothing");
+        cr_assert(tuned == 0 || valid[cut - 1] == '\n', "a prefix cut inside a line (%zu bytes) was read", cut);
+        if (tuned >= 1) {
+            struct shape got = read_shape(damaged, "forward", LCL_F32);
+            cr_assert(got.vw == a.vw && got.vpt == a.vpt && got.wgs == a.wgs, "a prefix of %zu bytes misread", cut);
+        }
+        if (tuned == 2) {
+            struct shape got = read_shape(damaged, "backward", LCL_F64);
+            cr_assert(got.vw == b.vw && got.vpt == b.vpt && got.wgs == b.wgs, "a prefix of %zu bytes misread", cut);
+        }
+        lcl_context_release(damaged);
+    }
+    test_rng rng;
+    rng_init(&rng, 7);
+    static char copy[4096];
+    for (int round = 0; round < 200; ++round) {
+        memcpy(copy, valid, len);
+        for (int k = 0; k < 1 + round % 3; ++k)
+            copy[rng_below(&rng, len)] = (char)rng_below(&rng, 256);
+        write_file(cache, copy, len);
+        lcl_context *damaged = opencl_context();
+        cr_assert(lcl_context_tuned(damaged) <= 2);
+        if (lcl_context_tuned(damaged) == 0)
+            assert_defaults(damaged, "a damaged cache read as nothing");
+        lcl_context_release(damaged);
+    }
+    lcl_context_release(ctx);
 }
 
 Test(tuning, entries_the_device_cannot_take_are_ignored) {
