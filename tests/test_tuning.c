@@ -113,7 +113,7 @@ static void write_file(const char *path, const char *text, size_t len) {
 /* The "device ..." line lcl_tuning_store wrote for the OpenCL device. */
 static void device_line(char *buf, size_t size) {
     lcl_context *ctx = opencl_context();
-    OK(lcl_tuning_store(ctx, "forward f32 vw=8 vpt=16 wgs=64\n"));
+    OK(lcl_tuning_store(ctx, ""));
     lcl_context_release(ctx);
     const char *text = read_file(cache);
     const char *line = strstr(text, "\ndevice ");
@@ -136,6 +136,16 @@ static void assert_defaults(const lcl_context *ctx, const char *why) {
             cr_assert_str_eq(got, want, "%s: \"%s\" is not the default \"%s\"", why, got, want);
         }
     lcl_context_release(plain);
+}
+
+/* The values of shapes A and B of the f32 defaults ("vw=.. vpt=.. wgs=.."): entries that fit
+ * the device at hand, whichever shapes it uses. */
+static void values_text(char which, char *buf, size_t size) {
+    lcl_context *ctx = opencl_context();
+    struct shape d = read_shape(ctx, "forward", LCL_F32);
+    struct shape s = which == 'A' ? shape_a(d) : shape_b(d);
+    snprintf(buf, size, "vw=%u vpt=%u wgs=%zu", s.vw, s.vpt, s.wgs);
+    lcl_context_release(ctx);
 }
 
 /* ---- the CPU backend ------------------------------------------------------------------------ */
@@ -213,12 +223,21 @@ Test(tuning, store_keeps_other_devices_and_replaces_its_own) {
     write_file(cache, foreign, strlen(foreign));
     lcl_context *ctx = opencl_context();
     cr_assert_eq(lcl_context_tuned(ctx), 0, "another device's section tunes nothing here");
-    OK(lcl_tuning_store(ctx, "forward f32 vw=16 vpt=16 wgs=64\nbackward f32 vw=4 vpt=8 wgs=64\n"));
-    OK(lcl_tuning_store(ctx, "backward f32 vw=4 vpt=8 wgs=64\n"));
+    char a[64], b[64], first[160], second[160];
+    values_text('A', a, sizeof a);
+    values_text('B', b, sizeof b);
+    snprintf(first, sizeof first, "forward f32 %s\nbackward f32 %s\n", a, b);
+    snprintf(second, sizeof second, "backward f32 %s\n", b);
+    OK(lcl_tuning_store(ctx, first));
+    OK(lcl_tuning_store(ctx, second));
     const char *text = read_file(cache);
     cr_assert(strstr(text, "device Some GPU|999.1|OpenCL 3.0 CUDA\nforward f32 vw=4 vpt=1 wgs=512\n") != NULL,
               "the other device's section is gone:\n%s", text);
-    cr_assert(strstr(text, "forward f32 vw=16") == NULL, "the second store did not replace the first:\n%s", text);
+    const char *ours = text;
+    for (const char *d = strstr(text, "\ndevice "); d; d = strstr(d + 1, "\ndevice "))
+        ours = d; /* the section stored last */
+    cr_assert(strstr(ours, "forward f32 ") == NULL, "the second store did not replace the first:\n%s", text);
+    cr_assert(strstr(text, second) != NULL, "the second store is not there:\n%s", text);
     lcl_context *tuned = opencl_context();
     cr_assert_eq(lcl_context_tuned(tuned), 1);
     lcl_context_release(tuned);
@@ -228,23 +247,28 @@ Test(tuning, store_keeps_other_devices_and_replaces_its_own) {
     cr_assert(system(listing) == 0, "a temporary file was left beside the cache");
 }
 
-/* Writes the cache as `text` with the device's own line in place of "@DEVICE". */
+/* Writes the cache as `text` with the device's own line in place of "@DEVICE" and shape A's
+ * and B's values in place of "@A" and "@B". */
 static void write_with_device(const char *device, const char *text, size_t len) {
     static char expanded[1 << 21];
-    const char *at = NULL;
-    for (size_t i = 0; i + 7 <= len && !at; ++i)
-        if (memcmp(text + i, "@DEVICE", 7) == 0)
-            at = text + i;
+    char a[64], b[64];
+    values_text('A', a, sizeof a);
+    values_text('B', b, sizeof b);
     size_t out = 0;
-    if (at) {
-        size_t head = (size_t)(at - text), dlen = strlen(device);
-        memcpy(expanded, text, head);
-        memcpy(expanded + head, device, dlen);
-        memcpy(expanded + head + dlen, at + 7, len - head - 7);
-        out = len - 7 + dlen;
-    } else {
-        memcpy(expanded, text, len);
-        out = len;
+    for (size_t i = 0; i < len;) {
+        const char *with = NULL;
+        size_t skip = 0;
+        if (len - i >= 7 && memcmp(text + i, "@DEVICE", 7) == 0)
+            with = device, skip = 7;
+        else if (len - i >= 2 && (memcmp(text + i, "@A", 2) == 0 || memcmp(text + i, "@B", 2) == 0))
+            with = text[i + 1] == 'A' ? a : b, skip = 2;
+        if (with) {
+            memcpy(expanded + out, with, strlen(with));
+            out += strlen(with);
+            i += skip;
+        } else {
+            expanded[out++] = text[i++];
+        }
     }
     write_file(cache, expanded, out);
 }
@@ -257,7 +281,7 @@ static void assert_ignored(const char *device, const char *text, size_t len, con
     lcl_context_release(ctx);
 }
 
-#define GOOD "forward f32 vw=16 vpt=16 wgs=64\n"
+#define GOOD "forward f32 @A\n"
 
 Test(tuning, corrupt_and_foreign_files_are_ignored) {
     char device[600];
@@ -282,7 +306,7 @@ Test(tuning, corrupt_and_foreign_files_are_ignored) {
         {"a negative number", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vw=-8 vpt=16 wgs=64\n"},
         {"a huge number", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vw=8 vpt=16 wgs=99999999999999999999\n"},
         {"a truncated line", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vw=8 vpt="},
-        {"no newline after the last line", "leakycl-tuning 1\n@DEVICE\nforward f32 vw=16 vpt=16 wgs=64"},
+        {"no newline after the last line", "leakycl-tuning 1\n@DEVICE\nforward f32 @A"},
         {"fields out of order", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32 vpt=16 vw=8 wgs=64\n"},
         {"a double space", "leakycl-tuning 1\n@DEVICE\n" GOOD "backward f32  vw=8 vpt=16 wgs=64\n"},
         {"a repeated entry", "leakycl-tuning 1\n@DEVICE\n" GOOD GOOD},
@@ -375,7 +399,7 @@ Test(tuning, entries_the_device_cannot_take_are_ignored) {
     snprintf(lines[7], sizeof lines[7], "forward f32 vw=%u vpt=128 wgs=%zu", def.vw, def.wgs);
     for (size_t i = 0; i < 8; ++i) {
         char text[1024];
-        int len = snprintf(text, sizeof text, "leakycl-tuning 1\n@DEVICE\n%s\n%s\n", lines[i], "backward f32 vw=4 vpt=8 wgs=64");
+        int len = snprintf(text, sizeof text, "leakycl-tuning 1\n@DEVICE\n%s\nbackward f32 @B\n", lines[i]);
         assert_ignored(device, text, (size_t)len, lines[i]);
         lcl_context *ctx = NULL;
         char params[1024];
