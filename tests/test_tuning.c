@@ -212,6 +212,23 @@ Test(tuning, round_trip) {
     lcl_context_release(ctx);
 }
 
+Test(tuning, wrapped_queues_read_the_cache) {
+    app_cl app;
+    app_cl_open(&app);
+    lcl_context *ctx = NULL;
+    OK(lcl_context_wrap_cl(app.queue, &ctx));
+    cr_assert_eq(lcl_context_tuned(ctx), 0);
+    char a[64], params[128];
+    values_text('A', a, sizeof a);
+    snprintf(params, sizeof params, "backward f32 %s\n", a);
+    OK(lcl_tuning_store(ctx, params));
+    lcl_context_release(ctx);
+    OK(lcl_context_wrap_cl(app.queue, &ctx));
+    cr_assert_eq(lcl_context_tuned(ctx), 1, "a wrapped queue's context did not read the cache");
+    lcl_context_release(ctx);
+    app_cl_close(&app);
+}
+
 Test(tuning, store_keeps_other_devices_and_replaces_its_own) {
     char mkdir_command[400];
     snprintf(mkdir_command, sizeof mkdir_command, "mkdir -p '%s/sub'", folder);
