@@ -1,6 +1,7 @@
 /* leakycl-bench's driver: which devices, ops, dtypes and sizes, then one measured row each. */
 #include "bench.h"
 #include "measure.h"
+#include "report.h"
 #include "transfer.h"
 #include "workloads.h"
 
@@ -56,31 +57,6 @@ static void bench_error(const char *fmt, ...) {
     vfprintf(stderr, fmt, args);
     fputc('\n', stderr);
     va_end(args);
-}
-
-static const char *const op_names[BENCH_OP_COUNT] = {
-    "forward",       "backward",       "backward_from_output", "forward_masked",    "backward_masked",
-    "prelu_forward", "prelu_backward", "batch_forward",        "batch_small_items", "calls_small_items"};
-
-const char *bench_op_name(enum bench_op op) { return (unsigned)op < BENCH_OP_COUNT ? op_names[op] : "?"; }
-
-const char *bench_view_name(enum bench_view view) { return view == BENCH_RESIDENT ? "resident" : "offload"; }
-
-double bench_gbps(const struct bench_row *r) { return r->seconds > 0 ? (double)r->bytes / r->seconds / 1e9 : 0; }
-
-double bench_copy_share(const struct bench_row *r) {
-    if (r->copy_seconds <= 0 || r->seconds <= 0)
-        return 0;
-    double copy_gbps = 2.0 * (double)r->n * (double)lcl_dtype_size(r->dtype) / r->copy_seconds / 1e9;
-    return bench_gbps(r) / copy_gbps;
-}
-
-double bench_bus_share(const struct bench_row *r) {
-    if (r->view != BENCH_OFFLOAD || r->h2d_seconds <= 0 || r->d2h_seconds <= 0 || r->seconds <= 0)
-        return 0;
-    double arrays_in = r->op == BENCH_FORWARD ? 1 : 2;
-    double in = arrays_in * r->h2d_seconds;
-    return (in > r->d2h_seconds ? in : r->d2h_seconds) / r->seconds;
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
@@ -170,7 +146,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o) {
             }
             o->devices[o->device_count++] = v;
         } else if (strcmp(a, "--ops") == 0) {
-            bad = parse_list(a, v, op_names, BENCH_OP_COUNT, o->ops);
+            bad = parse_list(a, v, bench_op_names, BENCH_OP_COUNT, o->ops);
         } else if (strcmp(a, "--dtypes") == 0) {
             bad = parse_list(a, v, dtype_names, LCL_F64 + 1, o->dtypes);
         } else if (strcmp(a, "--views") == 0) {

@@ -11,22 +11,6 @@
 #define PRELU_BATCH 4
 #define FEW_ITEMS 4
 
-size_t bench_op_bytes(enum bench_op op, lcl_dtype dtype, size_t n) {
-    size_t size = lcl_dtype_size(dtype);
-    size_t mask = (n + 31) / 32 * 4;
-    switch (op) {
-    case BENCH_BACKWARD:
-    case BENCH_BACKWARD_FROM_OUTPUT:
-    case BENCH_PRELU_BACKWARD:
-        return 3 * n * size;
-    case BENCH_FORWARD_MASKED:
-    case BENCH_BACKWARD_MASKED:
-        return 2 * n * size + mask;
-    default:
-        return 2 * n * size;
-    }
-}
-
 static int fail(struct bench_extra *e) {
     bench_extra_release(e);
     return -1;

@@ -1,5 +1,5 @@
 /* leakycl-bench's outputs: the table, the crossovers, CSV, JSON and the gnuplot chart. */
-#include "bench.h"
+#include "report.h"
 
 #include <errno.h>
 #include <math.h>

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "bench.h"
 #include "measure.h"
+#include "rows.h"
 
 struct bench_resident {
     lcl_context *ctx;

@@ -296,10 +296,11 @@ LCL_API lcl_status lcl_prelu_forward(lcl_context *ctx, size_t channels, size_t i
  * atomics: first partial sums over a fixed partition (blocks of 512 consecutive elements of a
  * channel; or, when inner < 256 and batch >= 256, each column of blocks of 256 batch rows), each
  * kept in interleaved running sums flushed every few steps; then a channel's partial sums are
- * added pairwise, and the result is rounded once to dalpha's storage type. The partition
- * depends on the sizes only, never on the device's work-group size or thread count, so the same
- * inputs give the same bits on every run of one backend; the OpenCL and CPU backends may differ
- * in the last bits. For F32 at a million elements per channel the error stays within
+ * added pairwise (on GPUs, when a channel has more than 256 of them: each run of 256 pairwise
+ * first, in parallel, then those sums pairwise), and the result is rounded once to dalpha's
+ * storage type. The partition depends on the sizes and on the device class (GPU or not) only,
+ * never on the device's work-group size or thread count, so the same inputs give the same bits
+ * on every run on one device; devices and backends may differ in the last bits. For F32 at a million elements per channel the error stays within
  * 1e-5 * sum |dy * x| (tested). dalpha uses a device buffer of at most about n / 64 bytes (n / 32 for
  * F64) that the context keeps for later calls. */
 LCL_API lcl_status lcl_prelu_backward(lcl_context *ctx, size_t channels, size_t inner, const lcl_tensor *alpha,

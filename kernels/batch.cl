@@ -14,8 +14,6 @@
  * and the next work-group's (a step or two, however many items there are), then runs the plain
  * kernel's body on that item. */
 
-#define LCL_BATCH_FIELDS 5
-
 #if defined(LCL_F64)
 #define LCL_ALPHA_FROM_BITS(bits) as_double(bits)
 #else
@@ -47,7 +45,7 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
     ulong n = f[3];                                                                                          \
     compute_t alpha = LCL_ALPHA_FROM_BITS(f[4]);
 
-#if LCL_CHUNK == 1
+#if LCL_GPU_SHAPE
 /* GPUs: a work-item takes up to LCL_BATCH_VECTORS vectors of its item, `span` work-items apart
  * (the item's work-item count), so that a warp's accesses stay contiguous and the lookup above
  * is paid once per several vectors; the item's first work-item also does the ragged tail. */
@@ -75,8 +73,8 @@ __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ul
     LCL_BATCH_LOOKUP
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
-    LCL_BATCH_STRIDED(LCL_FAST2(x, y), LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST),
-                      LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
+    LCL_BATCH_STRIDED(LCL_FAST2(x, y), LCL_FORWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST),
+                      LCL_FORWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_FORWARD_S)
 }
 
 __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
@@ -86,8 +84,8 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *x = x_base + f[0];
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
-    LCL_BATCH_STRIDED(LCL_FAST3(x, dy, dx), LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST),
-                      LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
+    LCL_BATCH_STRIDED(LCL_FAST3(x, dy, dx), LCL_BACKWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST),
+                      LCL_BACKWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_BACKWARD_S)
 }
 
 #else /* CPU devices: a contiguous chunk per work-item */
@@ -101,9 +99,9 @@ __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ul
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
     if (LCL_FAST2(x, y)) {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_FORWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST), LCL_FORWARD_S)
     } else {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_FORWARD_S)
     }
 }
 
@@ -115,10 +113,10 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
     if (LCL_FAST3(x, dy, dx)) {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_BACKWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST), LCL_BACKWARD_S)
     } else {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
+        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_BACKWARD_S)
     }
 }
 
-#endif /* LCL_CHUNK */
+#endif /* LCL_GPU_SHAPE */

@@ -1,4 +1,4 @@
-/* The dense layer's epilogues around CLBlast's GEMMs (src/cl_dense.c). y, dy and dz are
+/* The dense layer's epilogues around CLBlast's GEMMs (src/opencl/dense.c). y, dy and dz are
  * [batch x out] row-major. Built for every dtype with the other files, used for fp32 only.
  *
  * lcl_dense_epilogue: y = f(y + b[column]) in place, after y = x . w^T; without a bias
@@ -13,7 +13,6 @@
  * a row is read in whole runs. Stage two is prelu.cl's lcl_prelu_dalpha, which adds a column's
  * partials pairwise. The partition depends on the sizes only: the same bits on every run. */
 
-#define LCL_DENSE_COLS 16
 #define LCL_DENSE_FLUSH 16
 
 __kernel void lcl_dense_epilogue(__global storage_t *y, ulong y_off, __global const storage_t *b, ulong b_off,

@@ -5,15 +5,10 @@
  * LCL_LOADV_A and LCL_STOREV_A, whole-vector accesses.
  * Other kernel files build on these names. */
 
-#ifndef LCL_NT
-#define LCL_NT 0
-#endif
-#ifndef LCL_CHUNK
-#define LCL_CHUNK 1
-#endif
-#ifndef LCL_SOFT_HALF
-#define LCL_SOFT_HALF 0
-#endif
+/* The host's tunables (src/opencl/tunables.c) come as build options: LCL_GPU_SHAPE (GPU
+ * shapes: a vector per work-item; else LCL_CHUNK vectors each), LCL_VEC, LCL_CHUNK, LCL_NT,
+ * LCL_SOFT_HALF, LCL_WG, LCL_MASK_WORDS, LCL_BATCH_VECTORS, LCL_BATCH_FIELDS, LCL_PRELU_FOLD,
+ * LCL_PRELU_COLVECS and LCL_DENSE_COLS. */
 
 /* Vector conversions: clang's builtin compiles to a few instructions, where some drivers'
  * convert_<type>n (PoCL's among them) go element by element. Asked with __has_builtin rather
@@ -124,7 +119,7 @@ LCL_HALF_FNS(v, computev_t, lcl_uintv_t, storagev_t, LCL_TO_UINTV, LCL_TO_FLOATV
  * so that the GPU shapes run under LEAKYCL_KERNEL_SHAPE=gpu still check the integer form.
  * Scalars (tails) keep it: the two agree on every value but a NaN's payload, which the
  * semantics leave open. */
-#if LCL_CHUNK > 1 && defined(__F16C__) && LCL_VEC == 8
+#if !LCL_GPU_SHAPE && defined(__F16C__) && LCL_VEC == 8
 inline computev_t lcl_h2fv(storagev_t h) { return __builtin_ia32_vcvtph2ps256(as_short8(h)); }
 inline storagev_t lcl_f2hv(computev_t f) { return as_ushort8(__builtin_ia32_vcvtps2ph256(f, 0)); }
 #else
@@ -169,7 +164,7 @@ inline computev_t lcl_bf16v_to_float(storagev_t b) {
 inline storagev_t lcl_floatv_to_bf16(computev_t f) {
     bitsv_t u = LCL_CAT(as_uint, LCL_VEC)(f);
     bitsv_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-#if LCL_CHUNK > 1 && defined(__x86_64__)
+#if !LCL_GPU_SHAPE && defined(__x86_64__)
     /* x86 CPU devices (the CPU shapes): only products alpha * g of widened bf16s are narrowed here, and an x86
      * multiply gives its NaN operand quieted (or 0xffc00000): the low half is zero, so rounding
      * cannot carry a NaN into the sign. One select less per vector (PoCL's bf16 forward). */
@@ -215,12 +210,22 @@ typedef LCL_CAT(short, LCL_VEC) lcl_rawmask_t;
 #define LCL_RAW_LOADV_A(i, p) (((__global const storagev_t *)(p))[i])
 #define LCL_RAW_STOREV_A(r, i, p) (((__global storagev_t *)(p))[i] = (r))
 #define LCL_RAW_STOREV_NT(r, i, p) __builtin_nontemporal_store(r, (__global storagev_t *)(p) + (i))
-/* The raw twin of a compute-type access macro passed by name: LCL_RAWOF_##STOREV. */
-#define LCL_RAWOF_LCL_LOADV LCL_RAW_LOADV
-#define LCL_RAWOF_LCL_STOREV LCL_RAW_STOREV
-#define LCL_RAWOF_LCL_STOREV_NT LCL_RAW_STOREV_NT
-#define LCL_RAWOF_LCL_LOADV_FAST LCL_RAW_LOADV_FAST
-#define LCL_RAWOF_LCL_STOREV_FAST LCL_RAW_STOREV_FAST
+#endif
+
+/* The vector accesses the elementwise bodies (eltwise.cl, batch.cl, mask.cl) are given: raw
+ * 16-bit vectors where the storage offers them, else compute-type vectors. */
+#if LCL_RAW
+#define LCL_IO_LOADV LCL_RAW_LOADV
+#define LCL_IO_STOREV LCL_RAW_STOREV
+#define LCL_IO_STOREV_NT LCL_RAW_STOREV_NT
+#define LCL_IO_LOADV_FAST LCL_RAW_LOADV_FAST
+#define LCL_IO_STOREV_FAST LCL_RAW_STOREV_FAST
+#else
+#define LCL_IO_LOADV LCL_LOADV
+#define LCL_IO_STOREV LCL_STOREV
+#define LCL_IO_STOREV_NT LCL_STOREV_NT
+#define LCL_IO_LOADV_FAST LCL_LOADV_FAST
+#define LCL_IO_STOREV_FAST LCL_STOREV_FAST
 #endif
 
 /* x > 0, the branch condition of every op, as a select mask: LCL_POS for a compute_t (0 or 1),

@@ -27,24 +27,23 @@
     LCL_FOR_CHUNK_AT(get_global_id(0) * LCL_CHUNK, n, VECTOR_BODY, SCALAR_BODY)
 
 /* The bodies every plain and batch kernel runs, on vector v or element i, with x and y (forward)
- * or x, dy and dx (backward) and alpha in scope; LOADV and STOREV pick the plain or the fast
- * vector accesses. */
+ * or x, dy and dx (backward) and alpha in scope; LOADV and STOREV are the plain or the fast
+ * accesses of dtype.cl's LCL_IO_ set. */
 #if LCL_RAW
-/* 16-bit storage: the choice on the raw bits (dtype.cl), the product through fp32. LOADV and
- * STOREV name the compute-type accesses; LCL_RAWOF_ finds their raw twins. */
+/* 16-bit storage: the choice on the raw bits (dtype.cl), the product through fp32. */
 #define LCL_FORWARD_V(LOADV, STOREV)                                                                         \
     {                                                                                                        \
         LCL_PREFETCH(v, x);                                                                                  \
-        storagev_t xr = LCL_RAWOF_##LOADV(v, x);                                                             \
-        LCL_RAWOF_##STOREV(LCL_RAW_SIGNV(xr) ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);              \
+        storagev_t xr = LOADV(v, x);                                                             \
+        STOREV(LCL_RAW_SIGNV(xr) ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);              \
     }
 #define LCL_BACKWARD_V(LOADV, STOREV)                                                                        \
     {                                                                                                        \
         LCL_PREFETCH(v, x);                                                                                  \
         LCL_PREFETCH(v, dy);                                                                                 \
-        storagev_t xr = LCL_RAWOF_##LOADV(v, x);                                                             \
-        storagev_t gr = LCL_RAWOF_##LOADV(v, dy);                                                            \
-        LCL_RAWOF_##STOREV(LCL_RAW_POSV(xr) ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);              \
+        storagev_t xr = LOADV(v, x);                                                             \
+        storagev_t gr = LOADV(v, dy);                                                            \
+        STOREV(LCL_RAW_POSV(xr) ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);              \
     }
 #else
 #define LCL_FORWARD_V(LOADV, STOREV)                                                                         \
@@ -79,9 +78,9 @@ __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global sto
     x += x_off;
     y += y_off;
     if (LCL_FAST2(x, y)) {
-        LCL_FOR_CHUNK(n, LCL_FORWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_FORWARD_S)
+        LCL_FOR_CHUNK(n, LCL_FORWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST), LCL_FORWARD_S)
     } else {
-        LCL_FOR_CHUNK(n, LCL_FORWARD_V(LCL_LOADV, LCL_STOREV), LCL_FORWARD_S)
+        LCL_FOR_CHUNK(n, LCL_FORWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_FORWARD_S)
     }
 }
 
@@ -91,8 +90,8 @@ __kernel void lcl_backward(__global const storage_t *x, ulong x_off, __global co
     dy += dy_off;
     dx += dx_off;
     if (LCL_FAST3(x, dy, dx)) {
-        LCL_FOR_CHUNK(n, LCL_BACKWARD_V(LCL_LOADV_FAST, LCL_STOREV_FAST), LCL_BACKWARD_S)
+        LCL_FOR_CHUNK(n, LCL_BACKWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST), LCL_BACKWARD_S)
     } else {
-        LCL_FOR_CHUNK(n, LCL_BACKWARD_V(LCL_LOADV, LCL_STOREV), LCL_BACKWARD_S)
+        LCL_FOR_CHUNK(n, LCL_BACKWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_BACKWARD_S)
     }
 }

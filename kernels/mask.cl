@@ -1,22 +1,10 @@
 /* The sign mask: a forward that also stores (x > 0) as bits, element i in bit (i mod 32) of
  * 32-bit word i/32, and a backward that selects on those bits instead of on x. A work-item owns
- * LCL_MASK_WORDS whole words (32 elements each, as vectors), so it writes whole words and no
+ * LCL_MASK_WORDS whole words (a tunable: 32 elements each, as vectors), so it writes whole words and no
  * two work-items share one: no atomics. The work-item holding a last, partial word does its
  * elements one at a time and keeps the word's bits past n as they were. x, y, dy and dx may
  * start at any element; the mask starts on a word (mask_off counts words). */
 
-/* (LCL_VEC * LCL_CHUNK) / 32, at least 1, as a literal (it names vector types). */
-#if LCL_VEC * LCL_CHUNK >= 512
-#define LCL_MASK_WORDS 16
-#elif LCL_VEC * LCL_CHUNK >= 256
-#define LCL_MASK_WORDS 8
-#elif LCL_VEC * LCL_CHUNK >= 128
-#define LCL_MASK_WORDS 4
-#elif LCL_VEC * LCL_CHUNK >= 64
-#define LCL_MASK_WORDS 2
-#else
-#define LCL_MASK_WORDS 1
-#endif
 #define LCL_VECS_PER_WORD (32 / LCL_VEC)
 
 /* The words [w0, w_end) this work-item owns whole, and whether it owns the partial last word. */
@@ -34,13 +22,13 @@
 #define LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                    \
     storagev_t xr = LCL_RAW_LOADV(v, x);                                                                     \
     lcl_rawmask_t pos = LCL_RAW_POSV(xr);                                                                    \
-    LCL_RAWOF_##STOREV(pos ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);                                \
+    STOREV(pos ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);                                \
     lanes |= LCL_CONVERT(pos, lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) & (LCL_LANE_BITS << (q * LCL_VEC));
 #define LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                                   \
     storagev_t gr = LCL_RAW_LOADV(v, dy);                                                                    \
     lcl_rawmask_t pos = LCL_CONVERT(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)), lcl_rawmask_t,                  \
                                     LCL_CAT(convert_short, LCL_VEC));                                        \
-    LCL_RAWOF_##STOREV(pos ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);
+    STOREV(pos ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);
 #else
 #define LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                    \
     computev_t xv = LCL_LOADV(v, x);                                                                         \
@@ -75,7 +63,7 @@ typedef LCL_CAT(uint, LCL_MASK_WORDS) lcl_maskwords_t;
 #define LCL_STORE_WORD(w, bits) (mask[w] = (bits))
 #define LCL_KEEP_WORD(w, bits) (words[(w) - w0] = (bits))
 
-#if LCL_CHUNK == 1
+#if LCL_GPU_SHAPE
 /* GPUs (a chunk of one vector): a work-item per vector, so that a warp's accesses are
  * contiguous (a word per work-item strides them 128 bytes apart, which ran at a tenth of the
  * plain forward on an H200). The vectors of one word meet in local memory and the first
@@ -161,12 +149,12 @@ __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __globa
     LCL_MASK_RANGE(n)
     if (LCL_USE_NT(y) && w_end == w0 + LCL_MASK_WORDS && ((ulong)(mask + w0)) % sizeof(lcl_maskwords_t) == 0) {
         uint words[LCL_MASK_WORDS];
-        LCL_FORWARD_MASKED_WORDS(LCL_STOREV_NT, LCL_KEEP_WORD)
+        LCL_FORWARD_MASKED_WORDS(LCL_IO_STOREV_NT, LCL_KEEP_WORD)
         __builtin_nontemporal_store(LCL_WORDS_LOAD(words), (__global lcl_maskwords_t *)(mask + w0));
     } else if (LCL_USE_NT(y)) {
-        LCL_FORWARD_MASKED_WORDS(LCL_STOREV_NT, LCL_STORE_WORD)
+        LCL_FORWARD_MASKED_WORDS(LCL_IO_STOREV_NT, LCL_STORE_WORD)
     } else {
-        LCL_FORWARD_MASKED_WORDS(LCL_STOREV, LCL_STORE_WORD)
+        LCL_FORWARD_MASKED_WORDS(LCL_IO_STOREV, LCL_STORE_WORD)
     }
     if (owns_tail) {
         uint count = (uint)(n % 32);
@@ -199,9 +187,9 @@ __kernel void lcl_mask_backward(__global const uint *mask, ulong mask_off, __glo
     dx += dx_off;
     LCL_MASK_RANGE(n)
     if (LCL_USE_NT(dx)) {
-        LCL_BACKWARD_MASKED_WORDS(LCL_STOREV_NT)
+        LCL_BACKWARD_MASKED_WORDS(LCL_IO_STOREV_NT)
     } else {
-        LCL_BACKWARD_MASKED_WORDS(LCL_STOREV)
+        LCL_BACKWARD_MASKED_WORDS(LCL_IO_STOREV)
     }
     if (owns_tail) {
         uint count = (uint)(n % 32);
@@ -214,4 +202,4 @@ __kernel void lcl_mask_backward(__global const uint *mask, ulong mask_off, __glo
     }
 }
 
-#endif /* LCL_CHUNK */
+#endif /* LCL_GPU_SHAPE */

@@ -208,7 +208,7 @@ inline compute_t lcl_sum_lanes(computev_t v) {
         }                                                                                                    \
     }
 
-#if LCL_CHUNK == 1
+#if LCL_GPU_SHAPE
 /* GPUs: partial p of channel c takes the channel's elements m = p, p + blocks, p + 2 * blocks...
  * one at a time, so that consecutive work-items read consecutive elements (a contiguous block
  * per work-item strided a warp's accesses 2 KiB apart: a twentieth of the bandwidth on an
@@ -327,10 +327,10 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
     partial[c * blocks + blk] = lcl_sum_lanes(vsum) + ssum;
 }
 
-#endif /* LCL_CHUNK */
+#endif /* LCL_GPU_SHAPE */
 
-/* Columns per work-item of lcl_prelu_backward_columns, and rows between flushes of its sums. */
-#define LCL_PRELU_COLVECS 4
+/* Columns per work-item of lcl_prelu_backward_columns (LCL_PRELU_COLVECS vectors of them, a
+ * tunable), and rows between flushes of its sums. */
 #define LCL_PRELU_COLS (LCL_VEC * LCL_PRELU_COLVECS)
 #define LCL_PRELU_ROW_FLUSH 32
 
@@ -442,7 +442,6 @@ inline compute_t lcl_pairwise_sum(__global const compute_t *p, ulong count) {
  * LCL_PRELU_FOLD consecutive partials of a channel adds them pairwise into folded[c * groups + k],
  * so that stage two's one work-item per channel reads `groups` partials, not thousands in a
  * row (which cost more than stage one on an H200). */
-#define LCL_PRELU_FOLD 256
 __kernel void lcl_prelu_fold(__global const compute_t *partial, ulong channels, ulong per_channel, ulong groups,
                              __global compute_t *folded, ulong folded_off) {
     ulong g = get_global_id(0);

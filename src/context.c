@@ -1,5 +1,5 @@
 /* Device discovery and selection, contexts on our own queue or on an app's. */
-#include "internal.h"
+#include "opencl/opencl.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -9,9 +9,6 @@
 
 #define LCL__MAX_PLATFORMS 32
 #define LCL__MAX_DEVICES 64
-#define LCL__GPU_WORK_GROUP_SIZE 256
-#define LCL__CPU_WORK_GROUP_SIZE 64
-#define LCL__CPU_CHUNK 16
 
 enum device_want { WANT_GPU, WANT_ANY };
 
@@ -206,7 +203,6 @@ static lcl_context *context_alloc(void) {
         free(ctx);
         return NULL;
     }
-    ctx->fail_chunk = SIZE_MAX;
     const char *verify = getenv("LEAKYCL_VERIFY");
     ctx->verify = verify && strcmp(verify, "1") == 0;
     const char *dir = getenv("LEAKYCL_KERNEL_DIR");
@@ -252,41 +248,21 @@ static lcl_status init_device_info(lcl_context *ctx) {
     ctx->device_name[sizeof ctx->device_name - 1] = '\0';
     if ((st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
         return st;
-    bool gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
     char version[256] = "";
     device_version(ctx->device, version, sizeof version);
-    /* NVIDIA's vstore_half_rte and vloada_half ran fp16 at a quarter to a half of the copy
-     * bandwidth on an H200 where bf16, integer arithmetic, ran at full speed. */
-    bool soft_half = !gpu || strstr(version, "CUDA") != NULL;
+    struct lcl__device_facts facts = {.gpu = (type & CL_DEVICE_TYPE_GPU) != 0,
+                                      .gpu_type = (type & CL_DEVICE_TYPE_GPU) != 0,
+                                      .pocl = strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL,
+                                      .cuda = strstr(version, "CUDA") != NULL,
+                                      .max_work_group_size = max_wg};
     /* Tests only: LEAKYCL_KERNEL_SHAPE=gpu runs the GPU kernels' shapes (a vector per work-item,
      * aligned whole-vector accesses, no non-temporal stores) on a CPU device such as PoCL, so
      * that they are checked bit for bit where there is no GPU; =cpu the other way round. The
      * f16 conversions stay the device's (PoCL's vload_half misbehaves at odd offsets). */
     const char *shape = getenv("LEAKYCL_KERNEL_SHAPE");
     if (shape && (strcmp(shape, "gpu") == 0 || strcmp(shape, "cpu") == 0))
-        gpu = strcmp(shape, "gpu") == 0;
-    size_t wanted_wg = gpu ? LCL__GPU_WORK_GROUP_SIZE : LCL__CPU_WORK_GROUP_SIZE;
-    ctx->work_group_size = max_wg < wanted_wg ? max_wg : wanted_wg;
-    if (ctx->work_group_size == 0)
-        ctx->work_group_size = 1;
-    /* The GPU shapes put a sign-mask word together within a work-group (mask.cl: up to 16
-     * vectors per word); a device with work-groups of another size gets the CPU shapes. */
-    if (gpu && ctx->work_group_size % 16 != 0)
-        gpu = false;
-    /* A GPU work-item loads 16 bytes of storage at once (the widest coalesced load); on CPU
-     * devices a work-item fills one 256-bit register of the compute type, which measured
-     * fastest on PoCL and is the widest vector PoCL compiles without ABI warnings on AVX2. */
-    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
-        size_t storage = lcl_dtype_size((lcl_dtype)d);
-        size_t compute = d == LCL_F64 ? 8 : 4;
-        ctx->vector_width[d] = (unsigned)(gpu ? 16 / storage : 32 / compute);
-    }
-    /* PoCL's CPU device runs a contiguous run per work-item fastest, and its clang compiles
-     * non-temporal stores, which spare large outputs the read before each line is written. */
-    ctx->chunk = gpu ? 1 : LCL__CPU_CHUNK;
-    ctx->nontemporal = !gpu && (strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL);
-    /* Other GPUs convert halves in hardware; CPU devices are faster with the integer form. */
-    ctx->soft_half = soft_half;
+        facts.gpu = strcmp(shape, "gpu") == 0;
+    lcl__tunables_default(&facts, &ctx->tune);
     ctx->backend = LCL_BACKEND_OPENCL;
     lcl__tuning_init(ctx); /* the tuning cache's values over these defaults */
     return lcl__offload_init(ctx);

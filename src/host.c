@@ -1,6 +1,7 @@
 /* Leaky ReLU on host arrays: validation, then the CPU backend in host memory, or an OpenCL
- * device through offload.c (zero-copy or streamed), checked by LEAKYCL_VERIFY if asked. */
-#include "internal.h"
+ * device through opencl/offload.c (zero-copy or streamed), checked by LEAKYCL_VERIFY if asked. */
+#include "cpu/cpu.h"
+#include "opencl/opencl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,25 +20,30 @@ static lcl_status check_host_arrays(const char *fn, const struct lcl__eltwise *c
     return LCL_SUCCESS;
 }
 
-/* LEAKYCL_VERIFY: keep copies of the inputs (an in-place call overwrites them), then compare. */
+/* LEAKYCL_VERIFY on host arrays: copies of the inputs (an in-place call overwrites them), the
+ * CPU backend's result from them, then the comparison verify.c makes for tensors too. */
 static lcl_status run_opencl_verified(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call,
                                       const void *sel, const void *grad, void *out) {
     size_t bytes = lcl__bytes_for(call->dtype, call->n);
     void *sel_copy = malloc(bytes);
     void *grad_copy = grad ? malloc(bytes) : NULL;
+    void *expected = malloc(bytes);
     lcl_status st = LCL_SUCCESS;
-    if (!sel_copy || (grad && !grad_copy)) {
+    if (!sel_copy || (grad && !grad_copy) || !expected) {
         st = lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
     } else {
         memcpy(sel_copy, sel, bytes);
         if (grad)
             memcpy(grad_copy, grad, bytes);
-        st = lcl__offload(ctx, fn, call, sel, grad, out);
-        if (st == LCL_SUCCESS)
-            st = lcl__verify_compare(call, sel_copy, grad_copy, out);
+        st = lcl__offload(ctx, fn, call, sel, grad, out, lcl__cpu_eltwise);
+        if (st == LCL_SUCCESS) {
+            lcl__cpu_eltwise(call, sel_copy, grad_copy, expected);
+            st = lcl__verify_eltwise(call, sel_copy, grad_copy, out, expected);
+        }
     }
     free(sel_copy);
     free(grad_copy);
+    free(expected);
     return st;
 }
 
@@ -54,7 +60,7 @@ static lcl_status run_host(const char *fn, lcl_context *ctx, const struct lcl__e
     }
     if (ctx->verify)
         return run_opencl_verified(ctx, fn, call, sel, grad, out);
-    return lcl__offload(ctx, fn, call, sel, grad, out);
+    return lcl__offload(ctx, fn, call, sel, grad, out, lcl__cpu_eltwise);
 }
 
 lcl_status lcl_forward_host(lcl_context *ctx, lcl_dtype dtype, size_t n, double alpha, const void *x, void *y) {

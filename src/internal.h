@@ -3,7 +3,7 @@
 #define LEAKYCL_INTERNAL_H
 
 #include "leakycl.h"
-#include "tuning.h"
+#include "opencl/tuning.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,8 +12,6 @@
 
 #define LCL__DTYPE_COUNT 5
 #define LCL__FLOAT_DTYPE_COUNT 4
-/* Vectors per work-item of a batch launch on GPUs, strided across the item (batch.cl). */
-#define LCL__GPU_BATCH_VECTORS 8
 
 /* ---- errors (error.c) ---------------------------------------------------------------------- */
 
@@ -29,7 +27,7 @@ const char *lcl__cl_error_name(cl_int err);
 
 #define LCL__CL_CALL(status_var, call_expr, call_name) ((status_var) = lcl__cl_check((call_expr), (call_name)))
 
-/* ---- programs and kernels (program.c) ------------------------------------------------------ */
+/* ---- the OpenCL state a context keeps (opencl/program.c fills it) -------------------------- */
 
 enum lcl__kernel_id {
     LCL__K_FORWARD,
@@ -48,6 +46,33 @@ enum lcl__kernel_id {
     LCL__K_DENSE_BACKWARD,
     LCL__KERNEL_COUNT
 };
+
+/* Every constant the host and the kernels share, for one device (opencl/tunables.c). Each field
+ * is a -D build option of every program (the name in brackets) and sizes the host's launches. */
+struct lcl__tunables {
+    bool gpu_shape;         /* [LCL_GPU_SHAPE] a vector per work-item, whole-vector aligned accesses, the
+                               sign mask's words put together in local memory; else the CPU shape:
+                               `chunk` contiguous vectors per work-item */
+    size_t work_group_size; /* [LCL_WG] launch width, a divisor of the rounded-up global size */
+    unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* [LCL_VEC] elements per vector, per dtype */
+    unsigned chunk;                 /* [LCL_CHUNK] vectors per work-item of the plain kernels */
+    bool nontemporal;               /* [LCL_NT] non-temporal stores (clang: PoCL) */
+    bool soft_half;                 /* [LCL_SOFT_HALF] f16 through integer arithmetic, not vload_half */
+    unsigned mask_words[LCL__FLOAT_DTYPE_COUNT]; /* [LCL_MASK_WORDS] sign-mask words per work-item, CPU shape */
+    unsigned batch_vectors;         /* [LCL_BATCH_VECTORS] vectors per work-item of a batch, GPU shape */
+    unsigned prelu_fold;            /* [LCL_PRELU_FOLD] partials per work-item of the dalpha fold, GPU shape */
+    unsigned prelu_column_vectors;  /* [LCL_PRELU_COLVECS] vectors of columns per work-item, dalpha by columns */
+    unsigned dense_columns;         /* [LCL_DENSE_COLS] columns per work-item of the dense backward's dz */
+};
+/* The tunables in force per op and dtype: ctx->tune overlaid by the tuning cache (opencl/tuning.c). */
+struct lcl__tuning {
+    struct lcl__tunables table[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT];
+    size_t max_work_group_size; /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    size_t from_cache;          /* entries the cache supplied */
+};
+/* Fields per item in a batch's table (opencl/batch.c writes it, batch.cl reads it: LCL_BATCH_FIELDS):
+ * x offset, dy offset, output offset, n, alpha bits. */
+#define LCL__BATCH_FIELDS 5
 
 /* A pool of cl_kernel objects for one kernel: clSetKernelArg is not thread-safe on one kernel,
  * so each launch takes a kernel of its own from the pool and puts it back after enqueueing. */
@@ -75,26 +100,21 @@ struct lcl_context {
     bool verify;                                   /* LEAKYCL_VERIFY=1 at creation */
     char *kernel_dir;                              /* LEAKYCL_KERNEL_DIR at creation, or NULL */
     cl_ulong max_alloc;                            /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
-    size_t work_group_size;                        /* launch width, a divisor of the rounded-up global size */
-    unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* elements per vector, per dtype */
-    unsigned chunk;                                /* vectors per work-item */
-    bool nontemporal;                              /* the compiler is clang (PoCL): non-temporal stores available */
-    bool soft_half;       /* f16 through integer arithmetic instead of vload_half/vstore_half */
+    struct lcl__tunables tune;                     /* the kernels' build options and launch shapes */
     pthread_mutex_t lock; /* guards programs and kernel pools, and creates host_queue */
-    struct lcl__tuning tuning;                                   /* kernel tunables per op and dtype (tuning.c) */
-    struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tunables' op */
+    struct lcl__tuning tuning;                   /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
+    struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tuned op */
     /* Host arrays (host.c, offload.c). */
     cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
     size_t base_align;            /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */
     bool zero_copy;               /* host-unified memory, and LEAKYCL_ZERO_COPY is not 0 at creation */
     size_t chunk_bytes;           /* LEAKYCL_CHUNK_BYTES at creation, or 0 for the device's own choice */
-    size_t fail_chunk;            /* LEAKYCL_TEST_FAIL_CHUNK at creation (tests only), or SIZE_MAX */
     bool copy_threads;            /* staging copies on the OpenMP threads: not on CPU devices, whose own
                                  threads those would compete with */
     cl_command_queue host_queue;  /* zero-copy launches; created on first use under lock */
     pthread_mutex_t stage_lock;   /* one streamed call at a time owns the staging */
     struct lcl__staging *staging; /* created on first streamed call under stage_lock */
-    /* Device buffers that batch, PReLU and dense calls reuse (launch.c); created on first use under lock. */
+    /* Buffers that batch, PReLU and dense calls reuse (workspace.c); created on first use under lock. */
     struct lcl__workspace *workspaces[4];
     atomic_bool used_clblast; /* CLBlast keeps programs for this context in its process-wide cache */
 };
@@ -128,7 +148,7 @@ enum lcl__overlap { LCL__DISJOINT, LCL__SAME, LCL__PARTIAL };
 enum lcl__overlap lcl__tensor_overlap(const lcl_tensor *a, const lcl_tensor *b);
 enum lcl__overlap lcl__range_overlap(const void *a, size_t a_bytes, const void *b, size_t b_bytes);
 
-/* ---- the elementwise ops ------------------------------------------------------------------- */
+/* ---- the ops' calls, as the backends receive them once validated ----------------------------- */
 
 enum lcl__op { LCL__OP_FORWARD, LCL__OP_BACKWARD };
 
@@ -141,106 +161,110 @@ struct lcl__eltwise {
     size_t n;
 };
 
-/* Checks shared by the tensor ops and the host functions (ops.c). */
+/* A batch: item i is out[i] = op(x[i], dy[i]) with alpha[i]. */
+struct lcl__batch {
+    const char *fn;
+    enum lcl__op op;
+    size_t count;
+    const double *alpha;
+    const lcl_tensor *const *x;
+    const lcl_tensor *const *dy; /* NULL for the forward */
+    lcl_tensor *const *out;
+};
+
+/* PReLU: out = y (forward) or dx (backward) on [n / (channels * inner), channels, inner];
+ * dalpha (backward only) may be NULL. */
+struct lcl__prelu {
+    enum lcl__op op;
+    lcl_dtype dtype;
+    size_t n, channels, inner;
+};
+/* dalpha's partition (both backends): blocks of LCL__PRELU_BLOCK elements of one channel, or, for
+ * an inner shorter than LCL__PRELU_BLOCK / 2 and a batch of at least LCL__PRELU_ROWS, column sums
+ * over blocks of LCL__PRELU_ROWS rows. On GPU-shaped devices, more than LCL__PRELU_FOLD partials
+ * of a channel are first folded in parallel (opencl/prelu.c); the sums then differ from the CPU
+ * backend's within the bound verify.c checks. */
+#define LCL__PRELU_BLOCK 512
+#define LCL__PRELU_ROWS 256
+static inline bool lcl__prelu_by_columns(const struct lcl__prelu *call) {
+    size_t batch = call->n / (call->channels * call->inner);
+    return call->inner < LCL__PRELU_BLOCK / 2 && batch >= LCL__PRELU_ROWS;
+}
+
+/* The dense layer: y[batch x out] = f(x . w^T + b) and its backward from y. Tensors are validated
+ * fp32 of the right sizes, b, dx, dw and db may be NULL; batch, in and out are at least 1. */
+struct lcl__dense {
+    size_t batch, in, out;
+    double alpha;
+};
+struct lcl__dense_args {
+    const lcl_tensor *x, *w, *b, *y, *dy;
+    lcl_tensor *out_y, *dx, *dw, *db;
+};
+/* db's partition on both backends: partial column sums over blocks of this many batch rows. */
+#define LCL__DENSE_ROWS 64
+
+/* ---- validation (validate.c): one table of named tensors per call --------------------------- */
+
+/* A tensor argument and what it must be. */
+struct lcl__arg {
+    const char *name; /* in messages */
+    size_t item;      /* a batch item's index, shown as name[item]; SIZE_MAX for none */
+    const lcl_tensor *t;
+    size_t n;         /* the elements it must have */
+    lcl_dtype dtype;  /* the dtype it must have */
+    unsigned flags;   /* LCL__ARG_* */
+    unsigned same_ok; /* bit j: this output may be the very tensor args[j] is (in place) */
+};
+enum {
+    LCL__ARG_OPTIONAL = 1,  /* may be NULL */
+    LCL__ARG_OUTPUT = 2,    /* written: may share no element with another argument, but as same_ok says */
+    LCL__ARG_EXCLUSIVE = 4, /* may share no element with any other argument (the sign mask) */
+    LCL__ARG_ANY_SIZE = 8,  /* n is not checked (the first tensor, which sets the others' size) */
+};
+/* Each tensor, in table order: not NULL (unless optional), of ctx, of its dtype and size. */
+lcl_status lcl__check_args(const char *fn, const lcl_context *ctx, const struct lcl__arg *args, size_t count);
+/* The overlaps: after lcl__check_args and the call's own checks, so that messages name the first
+ * problem a caller would fix. */
+lcl_status lcl__check_overlaps(const char *fn, const struct lcl__arg *args, size_t count);
+/* alpha and the context, the checks every op and host function shares. */
 lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dtype, double alpha);
-/* t is not NULL, belongs to ctx and, when like is given, has like's dtype and size. */
-lcl_status lcl__check_tensor(const char *fn, const char *name, const lcl_context *ctx, const lcl_tensor *t,
-                             const lcl_tensor *like);
 
-/* CPU backend (cpu.c): host arrays of dtype; out may equal sel or grad. */
-void lcl__cpu_eltwise(const struct lcl__eltwise *call, const void *sel, const void *grad, void *out);
-/* Outputs from this many bytes (half the last-level cache) go out with non-temporal stores:
- * they cannot stay in cache anyway. */
-size_t lcl__cpu_stream_min_bytes(void);
+/* ---- LEAKYCL_VERIFY (verify.c): snapshot, launch, recompute on the CPU backend, compare ------ */
 
-/* OpenCL backend (opencl_ops.c): enqueues the kernel on ctx's queue. */
-lcl_status lcl__cl_eltwise(lcl_context *ctx, const struct lcl__eltwise *call, const lcl_tensor *sel,
-                           const lcl_tensor *grad, lcl_tensor *out);
-lcl_status lcl__cl_eltwise_buffers(lcl_context *ctx, const struct lcl__eltwise *call, cl_mem sel, size_t sel_off,
-                                   cl_mem grad, size_t grad_off, cl_mem out, size_t out_off);
-
-/* The buffers of one kernel launch, with element offsets. */
-struct lcl__cl_operands {
-    cl_mem sel;
-    size_t sel_off;
-    cl_mem grad; /* NULL for the forward */
-    size_t grad_off;
-    cl_mem out;
-    size_t out_off;
+/* One verified OpenCL call: `in` are read back before the launch (an in-place call overwrites
+ * them), `out` after it; recompute fills `want` (one buffer of each out's bytes) from the host
+ * copies; compare returns the status and message of the first difference. */
+struct lcl__verified {
+    const char *fn;
+    const void *call;
+    const lcl_tensor *const *in;
+    size_t in_count;
+    const lcl_tensor *const *out;
+    size_t out_count;
+    lcl_status (*launch)(lcl_context *ctx, const void *call);
+    lcl_status (*recompute)(const void *call, void *const *in, void *const *want);
+    lcl_status (*compare)(const char *fn, const void *call, void *const *in, void *const *got, void *const *want);
 };
-/* Enqueues the kernel on `queue` after the events in `wait`; *event (if not NULL) is its event. */
-lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, const struct lcl__eltwise *call,
-                                   const struct lcl__cl_operands *ops, cl_uint wait_count, const cl_event *wait,
-                                   cl_event *event);
-
-/* Host arrays on an OpenCL device (offload.c): streamed through pinned staging buffers, or
- * wrapped in place where the device shares host memory. Arguments already validated, n > 0;
- * only `out` is ever written. */
-lcl_status lcl__offload(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call, const void *sel,
-                        const void *grad, void *out);
-/* Reads the device's and the environment's settings for offload (OpenCL context creation). */
-lcl_status lcl__offload_init(lcl_context *ctx);
-/* Frees the staging and the host queue (lcl_context_release). */
-void lcl__offload_release(lcl_context *ctx);
-
-/* Program and kernel management (program.c). */
-lcl_status lcl__program_get(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__program **out);
-lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out);
-void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel k);
-void lcl__programs_release(lcl_context *ctx);
-/* The tunables that shape kernel id for dtype, and the op they are tuned under (tuning.c). */
-const struct lcl__tunables *lcl__kernel_tunables(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id);
-enum lcl__tune_op lcl__kernel_tune_op(enum lcl__kernel_id id);
-
-/* LEAKYCL_VERIFY (verify.c): snapshot the inputs before the op, compare the output after. */
-struct lcl__verify {
-    void *sel;
-    void *grad;
-};
-lcl_status lcl__verify_begin(const lcl_tensor *sel, const lcl_tensor *grad, struct lcl__verify *v);
-lcl_status lcl__verify_end(const struct lcl__eltwise *call, const lcl_tensor *out, struct lcl__verify *v);
-void lcl__verify_discard(struct lcl__verify *v);
-/* Recomputes call on the CPU backend from host copies of its inputs and compares. */
-lcl_status lcl__verify_compare(const struct lcl__eltwise *call, const void *sel, const void *grad,
-                               const void *device_out);
-/* Compares two arrays of dtype bit for bit (any NaN equals any NaN); returns the first
- * differing index, or n when they agree. */
+lcl_status lcl__verify(lcl_context *ctx, const struct lcl__verified *v);
+/* An elementwise result against the CPU backend's, bit for bit (any NaN equals any NaN). */
+lcl_status lcl__verify_eltwise(const struct lcl__eltwise *call, const void *sel, const void *grad,
+                               const void *device_out, const void *expected);
+/* The first index where two arrays of dtype differ (any NaN equals any NaN), or n. */
 size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size_t n);
-/* A malloc'd host copy of t's elements (*out NULL when t is NULL), for the checks. */
-lcl_status lcl__verify_snapshot(const lcl_tensor *t, void **out);
 /* Element i of a float array of dtype, widened to double (messages, bounds). */
 double lcl__element_double(lcl_dtype dtype, const void *p, size_t i);
 
-/* Storage-type conversions shared by the CPU backend and the checks. */
-float lcl__half_to_float(uint16_t h);
-uint16_t lcl__float_to_half(float f);
-float lcl__bf16_to_float(uint16_t b);
-uint16_t lcl__float_to_bf16(float f);
+/* Aligned host allocation for CPU-backend tensors and staging (tensor.c). */
+void *lcl__aligned_alloc(size_t bytes);
+void lcl__aligned_free(void *p);
 
-/* ---- batches, PReLU and the sign mask ------------------------------------------------------ */
+/* ---- workspaces (workspace.c) ----------------------------------------------------------------- */
 
-/* Kernel launches outside opencl_ops.c (launch.c): take a kernel from the pool, set its
- * arguments one by one (the first failure is kept), enqueue it over `items` work-items rounded
- * up to whole work-groups (none for 0), and give the kernel back. */
-struct lcl__launch {
-    lcl_dtype dtype;
-    enum lcl__kernel_id id;
-    cl_kernel kernel;
-    cl_uint next;
-    cl_int err;
-};
-lcl_status lcl__launch_begin(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__launch *l);
-void lcl__launch_arg(struct lcl__launch *l, size_t size, const void *value);
-void lcl__launch_mem(struct lcl__launch *l, cl_mem mem);
-void lcl__launch_ulong(struct lcl__launch *l, size_t value);
-void lcl__launch_alpha(struct lcl__launch *l, double alpha); /* rounded to the dtype's compute type */
-lcl_status lcl__launch_end(lcl_context *ctx, struct lcl__launch *l, size_t items);
-/* The elements one work-item of the plain kernels handles for dtype in kernel id. */
-size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id);
-
-/* A per-context device buffer reused across calls, with host staging to upload from. Callers
- * hold it locked from filling it to enqueueing the last kernel that reads it: the queue is in
- * order, so the next holder's writes land after those kernels. */
+/* A per-context device buffer reused across calls, with host staging to upload from (the CPU
+ * backend's dense layer uses the staging alone). Callers hold it locked from filling it to
+ * enqueueing the last kernel that reads it: the queue is in order, so the next holder's writes
+ * land after those kernels. */
 enum lcl__workspace_id { LCL__WS_BATCH, LCL__WS_PRELU, LCL__WS_DENSE, LCL__WS_GEMM };
 struct lcl__workspace;
 lcl_status lcl__workspace_lock(lcl_context *ctx, enum lcl__workspace_id id, struct lcl__workspace **out);
@@ -252,56 +276,5 @@ lcl_status lcl__workspace_staging(struct lcl__workspace *ws, size_t bytes, void 
 /* Enqueues the copy of the staging's first `bytes` to the device buffer's start (no wait). */
 lcl_status lcl__workspace_upload(lcl_context *ctx, struct lcl__workspace *ws, size_t bytes);
 void lcl__workspaces_release(lcl_context *ctx); /* lcl_context_release, after clFinish */
-
-/* PReLU (prelu.c, cpu_prelu.c): out = y (forward) or dx (backward) on [n / (channels * inner),
- * channels, inner]; dalpha (backward only) may be NULL. */
-struct lcl__prelu {
-    enum lcl__op op;
-    lcl_dtype dtype;
-    size_t n, channels, inner;
-};
-/* CPU backend on host arrays; out may equal x or dy, dalpha may equal alpha. Fails only when
- * out of memory for dalpha's partial sums, before anything is written. */
-lcl_status lcl__cpu_prelu(const struct lcl__prelu *call, const void *alpha, const void *x, const void *dy, void *out,
-                          void *dalpha);
-/* sum |dy * x| over each channel's alpha branch, in fp64: the scale of dalpha's error (checks). */
-void lcl__prelu_sum_abs(const struct lcl__prelu *call, const void *x, const void *dy, double *sum_abs);
-/* dalpha's partition (OpenCL and CPU backends): blocks of LCL__PRELU_BLOCK elements of one
- * channel, or, for an inner shorter than LCL__PRELU_BLOCK / 2 and a batch of at least
- * LCL__PRELU_ROWS, column sums over blocks of LCL__PRELU_ROWS rows. */
-#define LCL__PRELU_BLOCK 512
-#define LCL__PRELU_ROWS 256
-/* Partials per work-item of prelu.cl's fold, on GPUs, when a channel has more than this many. */
-#define LCL__PRELU_FOLD 256
-bool lcl__prelu_by_columns(const struct lcl__prelu *call);
-
-/* The sign mask on host arrays (cpu_mask.c): n bits in ceil(n / 32) words; bits past n in the
- * last word are left as they were. y may equal x, dx may equal dy. */
-void lcl__cpu_forward_masked(lcl_dtype dtype, size_t n, double alpha, const void *x, void *y, uint32_t *mask);
-void lcl__cpu_backward_masked(lcl_dtype dtype, size_t n, double alpha, const uint32_t *mask, const void *dy, void *dx);
-
-/* The dense layer (dense.c validates; cl_dense.c runs CLBlast, cpu_dense.c CBLAS): y[batch x out] =
- * f(x . w^T + b) and its backward from y. Tensors are validated fp32 of the right sizes, b, dx,
- * dw and db may be NULL; batch, in and out are at least 1. */
-struct lcl__dense {
-    size_t batch, in, out;
-    double alpha;
-};
-struct lcl__dense_args {
-    const lcl_tensor *x, *w, *b, *y, *dy;
-    lcl_tensor *out_y, *dx, *dw, *db;
-};
-lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
-lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
-/* lcl_context_release, after clFinish: drops what CLBlast cached for the context. */
-void lcl__cl_dense_release(lcl_context *ctx);
-lcl_status lcl__cpu_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
-lcl_status lcl__cpu_dense_backward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a);
-/* db's partition on both backends: partial column sums over blocks of this many batch rows. */
-#define LCL__DENSE_ROWS 64
-
-/* Aligned host allocation for CPU-backend tensors and staging. */
-void *lcl__aligned_alloc(size_t bytes);
-void lcl__aligned_free(void *p);
 
 #endif /* LEAKYCL_INTERNAL_H */

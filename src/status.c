@@ -11,6 +11,11 @@
     X(LCL_ERROR_OPENCL)                                                                                                \
     X(LCL_ERROR_BLAS)
 
+/* The table names every status of the public enum, the last one included. */
+#define LCL__STATUS_COUNT_ONE(name) +1
+_Static_assert(0 LCL__STATUS_MAP(LCL__STATUS_COUNT_ONE) == LCL_ERROR_BLAS + 1, "LCL__STATUS_MAP and lcl_status differ");
+#undef LCL__STATUS_COUNT_ONE
+
 const char *lcl_status_string(lcl_status status) {
     switch (status) {
 #define LCL__STATUS_CASE(name)                                                                                         \

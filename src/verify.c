@@ -1,5 +1,8 @@
-/* LEAKYCL_VERIFY: every OpenCL op recomputed on the CPU backend and compared bit for bit.
- * Inputs are snapshotted before the op is enqueued, since an in-place op overwrites them. */
+/* LEAKYCL_VERIFY: every OpenCL op recomputed on the CPU backend and compared bit for bit (a
+ * reduction within its error bound). One harness for every op: the inputs are read back before
+ * the op is enqueued (an in-place op overwrites them), the outputs after it; the op recomputes
+ * from the host copies and compares. */
+#include "cpu/convert.h"
 #include "internal.h"
 
 #include <stdio.h>
@@ -52,71 +55,71 @@ double lcl__element_double(lcl_dtype dtype, const void *p, size_t i) {
     case LCL_F64:
         return ((const double *)p)[i];
     case LCL_F16:
-        return lcl__half_to_float(((const uint16_t *)p)[i]);
+        return lcl__half_to_float_inline(((const uint16_t *)p)[i]);
     case LCL_BF16:
-        return lcl__bf16_to_float(((const uint16_t *)p)[i]);
+        return lcl__bf16_to_float_inline(((const uint16_t *)p)[i]);
     case LCL_MASK:
         break;
     }
     return 0;
 }
 
-lcl_status lcl__verify_snapshot(const lcl_tensor *t, void **out) {
-    *out = NULL;
+/* A malloc'd host copy of t's elements; *out stays NULL for a NULL t. */
+static lcl_status snapshot(const lcl_tensor *t, void **out) {
     if (!t)
         return LCL_SUCCESS;
-    *out = malloc(lcl_tensor_bytes(t) ? lcl_tensor_bytes(t) : 1);
+    size_t bytes = lcl_tensor_bytes(t);
+    *out = malloc(bytes ? bytes : 1);
     if (!*out)
         return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
     return lcl_tensor_read(t, *out);
 }
 
-void lcl__verify_discard(struct lcl__verify *v) {
-    free(v->sel);
-    free(v->grad);
-    v->sel = v->grad = NULL;
+static void free_all(void **p, size_t count) {
+    for (size_t i = 0; p && i < count; ++i)
+        free(p[i]);
+    free(p);
 }
 
-lcl_status lcl__verify_begin(const lcl_tensor *sel, const lcl_tensor *grad, struct lcl__verify *v) {
-    lcl_status st = lcl__verify_snapshot(sel, &v->sel);
+lcl_status lcl__verify(lcl_context *ctx, const struct lcl__verified *v) {
+    void **in = calloc(v->in_count ? v->in_count : 1, sizeof *in);
+    void **got = calloc(v->out_count, sizeof *got);
+    void **want = calloc(v->out_count, sizeof *want);
+    lcl_status st = in && got && want ? LCL_SUCCESS
+                                      : lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: LEAKYCL_VERIFY: out of host memory", v->fn);
+    for (size_t i = 0; i < v->in_count && st == LCL_SUCCESS; ++i)
+        st = snapshot(v->in[i], &in[i]);
     if (st == LCL_SUCCESS)
-        st = lcl__verify_snapshot(grad, &v->grad);
-    if (st != LCL_SUCCESS)
-        lcl__verify_discard(v);
-    return st;
-}
-
-lcl_status lcl__verify_compare(const struct lcl__eltwise *call, const void *sel, const void *grad,
-                               const void *device_out) {
-    size_t bytes = lcl__bytes_for(call->dtype, call->n);
-    void *expected = malloc(bytes ? bytes : 1);
-    if (!expected)
-        return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
-    lcl__cpu_eltwise(call, sel, grad, expected);
-    size_t i = lcl__first_difference(call->dtype, device_out, expected, call->n);
-    lcl_status st = LCL_SUCCESS;
-    if (i < call->n) {
-        char inputs[96];
-        int len = snprintf(inputs, sizeof inputs, "x %.9g", lcl__element_double(call->dtype, sel, i));
-        if (grad && len > 0 && (size_t)len < sizeof inputs)
-            snprintf(inputs + len, sizeof inputs - (size_t)len, ", dy %.9g", lcl__element_double(call->dtype, grad, i));
-        st = lcl__fail(LCL_ERROR_OPENCL,
-                       "LEAKYCL_VERIFY: %s %s, alpha %.17g, n %zu: first mismatch at index %zu (%s): device gave "
-                       "%.9g, CPU backend gave %.9g",
-                       call->op == LCL__OP_FORWARD ? "forward" : "backward", lcl_dtype_name(call->dtype), call->alpha,
-                       call->n, i, inputs, lcl__element_double(call->dtype, device_out, i),
-                       lcl__element_double(call->dtype, expected, i));
+        st = v->launch(ctx, v->call);
+    for (size_t i = 0; i < v->out_count && st == LCL_SUCCESS; ++i) {
+        st = snapshot(v->out[i], &got[i]);
+        size_t bytes = v->out[i] ? lcl_tensor_bytes(v->out[i]) : 0;
+        if (st == LCL_SUCCESS && v->out[i] && !(want[i] = malloc(bytes ? bytes : 1)))
+            st = lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "LEAKYCL_VERIFY: out of host memory");
     }
-    free(expected);
+    if (st == LCL_SUCCESS)
+        st = v->recompute(v->call, in, want);
+    if (st == LCL_SUCCESS)
+        st = v->compare(v->fn, v->call, in, got, want);
+    free_all(in, v->in_count);
+    free_all(got, v->out_count);
+    free_all(want, v->out_count);
     return st;
 }
 
-lcl_status lcl__verify_end(const struct lcl__eltwise *call, const lcl_tensor *out, struct lcl__verify *v) {
-    void *device_out = NULL;
-    lcl_status st = lcl__verify_snapshot(out, &device_out);
-    if (st == LCL_SUCCESS)
-        st = lcl__verify_compare(call, v->sel, v->grad, device_out);
-    free(device_out);
-    lcl__verify_discard(v);
-    return st;
+lcl_status lcl__verify_eltwise(const struct lcl__eltwise *call, const void *sel, const void *grad,
+                               const void *device_out, const void *expected) {
+    size_t i = lcl__first_difference(call->dtype, device_out, expected, call->n);
+    if (i == call->n)
+        return LCL_SUCCESS;
+    char inputs[96];
+    int len = snprintf(inputs, sizeof inputs, "x %.9g", lcl__element_double(call->dtype, sel, i));
+    if (grad && len > 0 && (size_t)len < sizeof inputs)
+        snprintf(inputs + len, sizeof inputs - (size_t)len, ", dy %.9g", lcl__element_double(call->dtype, grad, i));
+    return lcl__fail(LCL_ERROR_OPENCL,
+                     "LEAKYCL_VERIFY: %s %s, alpha %.17g, n %zu: first mismatch at index %zu (%s): device gave %.9g, "
+                     "CPU backend gave %.9g",
+                     call->op == LCL__OP_FORWARD ? "forward" : "backward", lcl_dtype_name(call->dtype), call->alpha,
+                     call->n, i, inputs, lcl__element_double(call->dtype, device_out, i),
+                     lcl__element_double(call->dtype, expected, i));
 }

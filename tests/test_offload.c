@@ -4,7 +4,7 @@
  * three queues; forced here with LEAKYCL_ZERO_COPY=0). Many chunks (a small LEAKYCL_CHUNK_BYTES),
  * ragged last chunks, sizes around chunk multiples, arrays at every element offset from a
  * 128-byte boundary, in place, every dtype, bit for bit against the CPU backend and the tests'
- * reference; a failure injected midway (LEAKYCL_TEST_FAIL_CHUNK) leaves the inputs untouched;
+ * reference; a failure midway (tests/fault/midway.c, under the fault shim) leaves the inputs untouched;
  * threads share one context; LEAKYCL_VERIFY catches a planted kernel fault on the host path.
  *
  * The variables are read at context creation, so each test sets them before test_context()
@@ -225,54 +225,7 @@ Test(offload, large_streamed) {
 
 /* ---- failures --------------------------------------------------------------------------------- */
 
-/* A failure injected at chunk 3 of 11: the call reports it with the chunk, the inputs of an
- * out-of-place call are untouched, and the context serves the next call. */
-static void failure_midway(enum mode mode) {
-    setenv("LEAKYCL_TEST_FAIL_CHUNK", "3", 1);
-    lcl_context *ctx = offload_context(mode, 1024);
-    test_rng rng;
-    rng_init(&rng, 3);
-    for (size_t d = 0; d < TEST_FLOAT_DTYPE_COUNT; ++d) {
-        lcl_dtype dtype = test_float_dtypes[d];
-        size_t es = elem_size(dtype), n = 10 * (1024 / es) + 3, bytes = n * es;
-        char *x = poisoned_room(dtype, n), *dy = poisoned_room(dtype, n), *out = poisoned_room(dtype, n);
-        fill_random(dtype, x, n, 0.5, &rng);
-        fill_random(dtype, dy, n, 0.5, &rng);
-        void *x_copy = test_alloc(dtype, n), *dy_copy = test_alloc(dtype, n);
-        memcpy(x_copy, x, bytes);
-        memcpy(dy_copy, dy, bytes);
-        lcl_status want = is_opencl(ctx) ? LCL_ERROR_OPENCL : LCL_SUCCESS;
-        for (int backward = 0; backward < 2; ++backward) {
-            lcl_status st = backward ? lcl_backward_host(ctx, dtype, n, 0.5, x, dy, out)
-                                     : lcl_forward_host(ctx, dtype, n, 0.5, x, out);
-            EXPECT_STATUS(st, want);
-            if (want != LCL_SUCCESS)
-                cr_assert(strstr(lcl_last_error(), "chunk 3 of 11") != NULL,
-                          "%s %s: the message does not name chunk 3 of 11: \"%s\"", mode_name(mode), dtype_label(dtype),
-                          lcl_last_error());
-            cr_assert(memcmp(x, x_copy, bytes) == 0 && memcmp(dy, dy_copy, bytes) == 0,
-                      "%s %s %s: a failed out-of-place call changed an input", mode_name(mode), dtype_label(dtype),
-                      backward ? "backward" : "forward");
-        }
-        /* In place a failure may leave the array half done, but the call still says so. */
-        EXPECT_STATUS(lcl_forward_host(ctx, dtype, n, 0.5, dy, dy), want);
-        /* Three chunks never reach chunk 3: the staging and the queues are usable again. */
-        size_t short_n = 3 * (1024 / es);
-        fill_poison(dtype, out, short_n);
-        OK(lcl_backward_host(ctx, dtype, short_n, 0.5, x, x, out));
-        check_backward(dtype, 0.5, short_n, x_copy, x_copy, out, "%s %s after a failed call", mode_name(mode),
-                       dtype_label(dtype));
-        free(x);
-        free(dy);
-        free(out);
-        free(x_copy);
-        free(dy_copy);
-    }
-    lcl_context_release(ctx);
-}
-
-Test(offload, failure_midway_zero_copy) { failure_midway(ZERO_COPY); }
-Test(offload, failure_midway_streamed) { failure_midway(STREAMED); }
+/* A failure midway through the chunks is tests/fault/midway.c's, under the OpenCL fault shim. */
 
 /* Rejected calls write nothing: the output stays poisoned, the inputs unchanged. */
 static void rejected_calls(enum mode mode) {

@@ -8,7 +8,7 @@
  *                             rounds, all at once
  *   leakycl_stress first-dense like contexts, but in each round the 8 threads make their new
  *                             context's first dense call at the same moment: the first GEMM
- *                             builds CLBlast's process-wide state, which raced (cl_dense.c)
+ *                             builds CLBlast's process-wide state, which raced (src/opencl/dense.c)
  *
  * It prints how many calls were checked and exits 1 on the first wrong result (with the
  * element, the inputs and LEAKYCL_TEST_SEED to repeat it). */

@@ -1,5 +1,6 @@
-/* The kernels' tunables per op and dtype: the device's defaults, overlaid by the per-user
- * tuning cache at context creation or by lcl_context_create_tuned; and the cache file itself.
+/* The tunables per op and dtype: copies of the device's defaults (ctx->tune, tunables.c) whose
+ * vector width, vectors per work-item and work-group size the per-user tuning cache overrides at
+ * context creation, or lcl_context_create_tuned; and the cache file itself.
  *
  * The cache is text, one section per device:
  *
@@ -12,7 +13,7 @@
  * foreign first line, a NUL or a control character, or a last line without its '\n' (a write
  * cut short) makes the whole file corrupt: reading then ignores it, and storing replaces it. A section whose entries do not fit its device is
  * ignored whole when read. */
-#include "internal.h"
+#include "opencl.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -22,7 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-_Static_assert(LCL__TUNE_DTYPE_COUNT == LCL__FLOAT_DTYPE_COUNT, "the tuning table covers the float dtypes");
+#define LCL__TUNE_DTYPE_COUNT LCL__FLOAT_DTYPE_COUNT
+
+/* What one entry sets in an op's copy of the tunables for one dtype. */
+struct shape {
+    unsigned vector_width;     /* LCL_VEC: elements per vector, 2, 4, 8 or 16 */
+    unsigned vectors_per_item; /* LCL_CHUNK: a power of two up to 64; 1 in the GPU shape */
+    size_t work_group_size;    /* LCL_WG: a power of two up to the device's limit */
+};
 
 #define CACHE_HEADER "leakycl-tuning 1"
 #define CACHE_MAX_BYTES ((size_t)1 << 20) /* a larger file is not ours */
@@ -76,16 +84,28 @@ const struct lcl__tunables *lcl__kernel_tunables(const lcl_context *ctx, lcl_dty
     return &ctx->tuning.table[lcl__kernel_tune_op(id)][dtype];
 }
 
-int lcl__tunables_equal(const struct lcl__tunables *a, const struct lcl__tunables *b) {
-    return a->vector_width == b->vector_width && a->vectors_per_item == b->vectors_per_item &&
-           a->work_group_size == b->work_group_size;
+static struct shape shape_of(const struct lcl__tunables *t, lcl_dtype dtype) {
+    return (struct shape){t->vector_width[dtype], t->chunk, t->work_group_size};
 }
 
-static void reset_table(struct lcl__tuning *tu) {
+/* The device's defaults for dtype. */
+static struct shape default_shape(const lcl_context *ctx, lcl_dtype dtype) { return shape_of(&ctx->tune, dtype); }
+
+static void reset_table(lcl_context *ctx) {
     for (size_t op = 0; op < LCL__TUNE_OP_COUNT; ++op)
         for (size_t d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
-            tu->table[op][d] = tu->defaults[d];
-    tu->from_cache = 0;
+            ctx->tuning.table[op][d] = ctx->tune;
+    ctx->tuning.from_cache = 0;
+}
+
+/* The defaults with s for dtype; the sign mask's words follow the new chunk. */
+static struct lcl__tunables with_shape(const lcl_context *ctx, lcl_dtype dtype, const struct shape *s) {
+    struct lcl__tunables t = ctx->tune;
+    t.vector_width[dtype] = s->vector_width;
+    t.chunk = s->vectors_per_item;
+    t.work_group_size = s->work_group_size;
+    lcl__tunables_mask_words(&t);
+    return t;
 }
 
 static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
@@ -95,7 +115,7 @@ static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
  * work-item (mask.cl), and the GPU shapes (a chunk of one vector) building a mask word within a
  * work-group of a multiple of 16. The shape family stays the device's: tuning picks among the
  * shapes its defaults chose, so LEAKYCL_KERNEL_SHAPE keeps meaning what it says. */
-static const char *unfit_reason(const struct lcl__tunables *t, const struct lcl__tunables *def, size_t max_wg) {
+static const char *unfit_reason(const struct shape *t, const struct shape *def, size_t max_wg) {
     if (!is_pow2(t->vector_width) || t->vector_width < 2 || t->vector_width > 16)
         return "vw must be 2, 4, 8 or 16";
     if (!is_pow2(t->vectors_per_item) || t->vectors_per_item > 64)
@@ -116,8 +136,8 @@ static const char *unfit_reason(const struct lcl__tunables *t, const struct lcl_
  * width, because its slope gradient sums each block's products in LCL_VEC lane sums
  * (prelu.cl), so the width sets the summation order and thus dalpha's bits; its other values
  * only distribute the fixed blocks over work-items. */
-static const char *entry_unfit_reason(enum lcl__tune_op op, const struct lcl__tunables *t,
-                                      const struct lcl__tunables *def, size_t max_wg) {
+static const char *entry_unfit_reason(enum lcl__tune_op op, const struct shape *t,
+                                      const struct shape *def, size_t max_wg) {
     if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
         return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
     return unfit_reason(t, def, max_wg);
@@ -128,12 +148,12 @@ static const char *entry_unfit_reason(enum lcl__tune_op op, const struct lcl__tu
 struct entry {
     enum lcl__tune_op op;
     lcl_dtype dtype;
-    struct lcl__tunables t;
+    struct shape t;
 };
 
 /* Entries for one device, at most one per op and dtype. */
 struct overlay {
-    struct lcl__tunables t[LCL__TUNE_OP_COUNT][LCL__TUNE_DTYPE_COUNT];
+    struct shape t[LCL__TUNE_OP_COUNT][LCL__TUNE_DTYPE_COUNT];
     unsigned char set[LCL__TUNE_OP_COUNT][LCL__TUNE_DTYPE_COUNT];
     size_t count;
 };
@@ -198,7 +218,7 @@ static int parse_entry(const char *line, size_t len, struct entry *e) {
     return 1;
 }
 
-static int format_entry(char *buf, size_t size, enum lcl__tune_op op, lcl_dtype dtype, const struct lcl__tunables *t) {
+static int format_entry(char *buf, size_t size, enum lcl__tune_op op, lcl_dtype dtype, const struct shape *t) {
     int n = snprintf(buf, size, "%s %s vw=%u vpt=%u wgs=%zu", op_names[op], lcl_dtype_name(dtype), t->vector_width,
                      t->vectors_per_item, t->work_group_size);
     return n >= 0 && (size_t)n < size;
@@ -214,25 +234,26 @@ static int overlay_add(struct overlay *ov, const struct entry *e) {
     return 1;
 }
 
-/* Why an entry of ov does not fit tu's device, or NULL; *op and *dtype name it. */
-static const char *overlay_unfit(const struct overlay *ov, const struct lcl__tuning *tu, int *op, int *dtype) {
-    for (*op = 0; *op < LCL__TUNE_OP_COUNT; ++*op)
-        for (*dtype = 0; *dtype < LCL__TUNE_DTYPE_COUNT; ++*dtype) {
-            const char *why = ov->set[*op][*dtype] ? entry_unfit_reason((enum lcl__tune_op)*op, &ov->t[*op][*dtype],
-                                                                        &tu->defaults[*dtype], tu->max_work_group_size)
-                                                   : NULL;
+/* Why an entry of ov does not fit ctx's device, or NULL. */
+static const char *overlay_unfit(const struct overlay *ov, const lcl_context *ctx) {
+    for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
+        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d) {
+            struct shape def = default_shape(ctx, (lcl_dtype)d);
+            const char *why = ov->set[op][d] ? entry_unfit_reason((enum lcl__tune_op)op, &ov->t[op][d], &def,
+                                                                  ctx->tuning.max_work_group_size)
+                                             : NULL;
             if (why)
                 return why;
         }
     return NULL;
 }
 
-static void overlay_apply(const struct overlay *ov, struct lcl__tuning *tu) {
-    reset_table(tu);
+static void overlay_apply(const struct overlay *ov, lcl_context *ctx) {
+    reset_table(ctx);
     for (size_t op = 0; op < LCL__TUNE_OP_COUNT; ++op)
         for (size_t d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
             if (ov->set[op][d])
-                tu->table[op][d] = ov->t[op][d];
+                ctx->tuning.table[op][d] = with_shape(ctx, (lcl_dtype)d, &ov->t[op][d]);
 }
 
 /* ---- lines ------------------------------------------------------------------------------------- */
@@ -265,7 +286,7 @@ static int has_control(const char *line, size_t len) {
 static int skippable(const char *line, size_t len) { return len == 0 || line[0] == '#'; }
 
 /* Parameter text from an app or the tuner, strictly: every line an entry or blank. */
-static lcl_status parse_params(const char *fn, const struct lcl__tuning *tu, const char *params, struct overlay *ov) {
+static lcl_status parse_params(const char *fn, const lcl_context *ctx, const char *params, struct overlay *ov) {
     memset(ov, 0, sizeof *ov);
     struct lines ls = {params, params + strlen(params), 0};
     const char *line = NULL;
@@ -278,7 +299,8 @@ static lcl_status parse_params(const char *fn, const struct lcl__tuning *tu, con
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
                              "%s: line %zu (\"%.*s\") is not \"OP DTYPE vw=V vpt=P wgs=W\" with a known op and dtype",
                              fn, ls.number, (int)(len > ENTRY_SIZE ? ENTRY_SIZE : len), line);
-        const char *why = entry_unfit_reason(e.op, &e.t, &tu->defaults[e.dtype], tu->max_work_group_size);
+        struct shape def = default_shape(ctx, e.dtype);
+        const char *why = entry_unfit_reason(e.op, &e.t, &def, ctx->tuning.max_work_group_size);
         if (why)
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: line %zu (\"%.*s\"): %s", fn, ls.number, (int)len, line,
                              why);
@@ -437,25 +459,20 @@ static void load_cache(lcl_context *ctx) {
         !(text = read_cache(path, &size)))
         return;
     struct scan s = {.key = key};
-    int op = 0, dtype = 0;
-    if (scan_cache(text, size, &s) && s.found && !overlay_unfit(&s.mine, &ctx->tuning, &op, &dtype)) {
-        overlay_apply(&s.mine, &ctx->tuning);
+    if (scan_cache(text, size, &s) && s.found && !overlay_unfit(&s.mine, ctx)) {
+        overlay_apply(&s.mine, ctx);
         ctx->tuning.from_cache = s.mine.count;
     }
     free(text);
 }
 
 void lcl__tuning_init(lcl_context *ctx) {
-    struct lcl__tuning *tu = &ctx->tuning;
-    memset(tu, 0, sizeof *tu);
-    for (size_t d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
-        tu->defaults[d] = (struct lcl__tunables){ctx->vector_width[d], ctx->chunk, ctx->work_group_size};
     size_t max_wg = 0;
     if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL) != CL_SUCCESS ||
-        max_wg < ctx->work_group_size)
-        max_wg = ctx->work_group_size;
-    tu->max_work_group_size = max_wg;
-    reset_table(tu);
+        max_wg < ctx->tune.work_group_size)
+        max_wg = ctx->tune.work_group_size;
+    ctx->tuning.max_work_group_size = max_wg;
+    reset_table(ctx);
     load_cache(ctx);
 }
 
@@ -550,8 +567,8 @@ lcl_status lcl_context_create_tuned(const char *device, const char *params, lcl_
     if (ctx->backend == LCL_BACKEND_OPENCL || !params_empty(params)) {
         struct overlay ov;
         st = check_opencl(fn, ctx);
-        if (st == LCL_SUCCESS && (st = parse_params(fn, &ctx->tuning, params ? params : "", &ov)) == LCL_SUCCESS)
-            overlay_apply(&ov, &ctx->tuning);
+        if (st == LCL_SUCCESS && (st = parse_params(fn, ctx, params ? params : "", &ov)) == LCL_SUCCESS)
+            overlay_apply(&ov, ctx);
     }
     if (st != LCL_SUCCESS) {
         lcl_context_release(ctx);
@@ -574,7 +591,8 @@ lcl_status lcl_context_tuning(const lcl_context *ctx, const char *op, lcl_dtype 
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: unknown op \"%s\"", fn, op ? op : "(NULL)");
     if (!lcl__dtype_is_float(dtype))
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: dtype %d is not a float dtype", fn, (int)dtype);
-    if (!buf || !format_entry(buf, size, (enum lcl__tune_op)found, dtype, &ctx->tuning.table[found][dtype]))
+    struct shape in_force = shape_of(&ctx->tuning.table[found][dtype], dtype);
+    if (!buf || !format_entry(buf, size, (enum lcl__tune_op)found, dtype, &in_force))
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: buf is NULL or too small", fn);
     return LCL_SUCCESS;
 }
@@ -589,7 +607,7 @@ lcl_status lcl_tuning_store(const lcl_context *ctx, const char *params) {
     struct overlay ov;
     lcl_status st = check_opencl(fn, ctx);
     if (st == LCL_SUCCESS)
-        st = parse_params(fn, &ctx->tuning, params ? params : "", &ov);
+        st = parse_params(fn, ctx, params ? params : "", &ov);
     if (st != LCL_SUCCESS)
         return st;
     if (!cache_path(path, sizeof path))

@@ -1,43 +1,27 @@
-/* AVX2 (and F16C) kernels of the sign mask for the CPU backend; see cpu_mask_x86.h. The lanes
+/* AVX2 (and F16C) kernels of the sign mask for the CPU backend; see x86.h. The lanes
  * compute what the portable loops do: the IEEE compare and multiply, F16C's round to nearest
  * even (subnormals kept), bf16's round to nearest even on the low 16 bits. The mask bits come
  * from the compare lanes by movemask; a 16-bit type's compare lanes are first packed to bytes. */
-#include "cpu_mask_x86.h"
+#define LCL__X86_SIMD 1
+#include "x86.h"
 
-#if defined(LCL__HAVE_X86_MASK_KERNELS)
+#if defined(LCL__HAVE_X86_KERNELS)
 
-#include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2")))
-#define AVX2_F16C __attribute__((target("avx2,f16c")))
-#define INLINE static inline __attribute__((always_inline))
-
-/* Inputs are prefetched this far ahead (as cpu_x86.c does, for the same reason: the 16-bit
- * types do more work per byte and otherwise stall on their loads). */
-#define PREFETCH_AHEAD 4096
-
-INLINE AVX2 void store_ps(float *p, __m256 v, bool stream) {
+LCL__INLINE LCL__AVX2 void store_ps(float *p, __m256 v, bool stream) {
     if (stream)
         _mm256_stream_ps(p, v);
     else
         _mm256_storeu_ps(p, v);
 }
 
-INLINE AVX2 void store_pd(double *p, __m256d v, bool stream) {
+LCL__INLINE LCL__AVX2 void store_pd(double *p, __m256d v, bool stream) {
     if (stream)
         _mm256_stream_pd(p, v);
     else
         _mm256_storeu_pd(p, v);
 }
 
-INLINE AVX2 void store_si(void *p, __m256i v, bool stream) {
-    if (stream)
-        _mm256_stream_si256((__m256i *)p, v);
-    else
-        _mm256_storeu_si256((__m256i *)p, v);
-}
-
-INLINE void store_word(uint32_t *p, uint32_t bits, bool stream) {
+LCL__INLINE void store_word(uint32_t *p, uint32_t bits, bool stream) {
     if (stream)
         _mm_stream_si32((int *)p, (int)bits);
     else
@@ -45,24 +29,24 @@ INLINE void store_word(uint32_t *p, uint32_t bits, bool stream) {
 }
 
 /* The 16-bit lanes of two compare results (-1 or 0), 16 each, as 32 bits in element order. */
-INLINE AVX2 uint32_t movemask_epi16x2(__m256i lo, __m256i hi) {
+LCL__INLINE LCL__AVX2 uint32_t movemask_epi16x2(__m256i lo, __m256i hi) {
     /* packs works within 128-bit halves: lo0 hi0 lo1 hi1; the permute restores lo0 lo1 hi0 hi1. */
     __m256i bytes = _mm256_permute4x64_epi64(_mm256_packs_epi16(lo, hi), 0xd8);
     return (uint32_t)_mm256_movemask_epi8(bytes);
 }
 
 /* Lanes where bit j of `bits` is set, for 16-bit lanes (bits 0-15) and 32/64-bit ones. */
-INLINE AVX2 __m256i bits_epi16(uint32_t bits) {
+LCL__INLINE LCL__AVX2 __m256i bits_epi16(uint32_t bits) {
     const __m256i lane =
         _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, (short)0x8000);
     return _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(bits & 0xffffu)), lane), lane);
 }
-INLINE AVX2 __m256 bits_ps(uint32_t bits) {
+LCL__INLINE LCL__AVX2 __m256 bits_ps(uint32_t bits) {
     const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     return _mm256_castsi256_ps(
         _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)(bits & 0xffu)), lane), lane));
 }
-INLINE AVX2 __m256d bits_pd(uint32_t bits) {
+LCL__INLINE LCL__AVX2 __m256d bits_pd(uint32_t bits) {
     const __m256i lane = _mm256_setr_epi64x(1, 2, 4, 8);
     return _mm256_castsi256_pd(
         _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x((long long)(bits & 0xfu)), lane), lane));
@@ -70,34 +54,19 @@ INLINE AVX2 __m256d bits_pd(uint32_t bits) {
 
 /* ---- bf16 and f16 helpers ------------------------------------------------------------------ */
 
-/* bf16 -> fp32 for the even and the odd 16-bit elements: each moved onto the top of its lane. */
-INLINE AVX2 __m256 bf16_even(__m256i raw) {
-    const __m256i to_top = _mm256_setr_epi8(-1, -1, 0, 1, -1, -1, 4, 5, -1, -1, 8, 9, -1, -1, 12, 13, -1, -1, 0, 1, -1,
-                                            -1, 4, 5, -1, -1, 8, 9, -1, -1, 12, 13);
-    return _mm256_castsi256_ps(_mm256_shuffle_epi8(raw, to_top));
-}
-INLINE AVX2 __m256 bf16_odd(__m256i raw) {
-    return _mm256_castsi256_ps(_mm256_and_si256(raw, _mm256_set1_epi32((int)0xffff0000u)));
-}
-/* alpha * v for 16 bf16s, rounded to nearest even back to bf16. A NaN product is x86's quiet
- * NaN of its operand (or the default NaN), whose low 16 bits are zero: nothing carries. */
-INLINE AVX2 __m256i bf16_scaled(__m256i raw, __m256 a) {
-    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff);
-    const __m256i to_bottom = _mm256_setr_epi8(2, 3, -1, -1, 6, 7, -1, -1, 10, 11, -1, -1, 14, 15, -1, -1, 2, 3, -1, -1,
-                                               6, 7, -1, -1, 10, 11, -1, -1, 14, 15, -1, -1);
-    __m256i even = _mm256_castps_si256(_mm256_mul_ps(a, bf16_even(raw)));
-    __m256i odd = _mm256_castps_si256(_mm256_mul_ps(a, bf16_odd(raw)));
-    even = _mm256_add_epi32(_mm256_add_epi32(even, bias), _mm256_and_si256(_mm256_srli_epi32(even, 16), one));
-    odd = _mm256_add_epi32(_mm256_add_epi32(odd, bias), _mm256_and_si256(_mm256_srli_epi32(odd, 16), one));
-    return _mm256_blend_epi16(_mm256_shuffle_epi8(even, to_bottom), odd, 0xaa);
+/* alpha * v for 16 bf16s, rounded to nearest even back to bf16 (x86.h says why a NaN needs no care). */
+LCL__INLINE LCL__AVX2 __m256i bf16_scaled(__m256i raw, __m256 a) {
+    __m256i even = _mm256_castps_si256(_mm256_mul_ps(a, lcl__bf16_even(raw)));
+    __m256i odd = _mm256_castps_si256(_mm256_mul_ps(a, lcl__bf16_odd(raw)));
+    return lcl__bf16_round(even, odd);
 }
 /* Where the 16-bit patterns are > 0 as numbers: 0 < b <= inf's pattern, as signed integers. */
-INLINE AVX2 __m256i positive_epi16(__m256i b, short inf) {
+LCL__INLINE LCL__AVX2 __m256i positive_epi16(__m256i b, short inf) {
     return _mm256_andnot_si256(_mm256_cmpgt_epi16(b, _mm256_set1_epi16(inf)),
                                _mm256_cmpgt_epi16(b, _mm256_setzero_si256()));
 }
 /* alpha * v for 16 f16s through fp32, rounded to nearest even back to f16. */
-INLINE AVX2_F16C __m256i f16_scaled(__m256i raw, __m256 a) {
+LCL__INLINE LCL__AVX2_F16C __m256i f16_scaled(__m256i raw, __m256 a) {
     __m256 lo = _mm256_mul_ps(a, _mm256_cvtph_ps(_mm256_castsi256_si128(raw)));
     __m256 hi = _mm256_mul_ps(a, _mm256_cvtph_ps(_mm256_extracti128_si256(raw, 1)));
     __m128i l = _mm256_cvtps_ph(lo, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -107,14 +76,14 @@ INLINE AVX2_F16C __m256i f16_scaled(__m256i raw, __m256 a) {
 
 /* ---- forward: y and the mask, a word (32 elements) per iteration --------------------------- */
 
-AVX2 void lcl__mask_forward_f32_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
+LCL__AVX2 void lcl__mask_forward_f32_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
                                      bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha), zero = _mm256_setzero_ps();
     for (size_t w = w0; w < w1; ++w) {
         const float *xw = (const float *)x + 32 * w;
         float *yw = (float *)y + 32 * w;
-        _mm_prefetch((const char *)xw + PREFETCH_AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)xw + PREFETCH_AHEAD + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)xw + LCL__PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)xw + LCL__PREFETCH_AHEAD + 64, _MM_HINT_T0);
         uint32_t bits = 0;
         for (int q = 0; q < 4; ++q) {
             __m256 v = _mm256_loadu_ps(xw + 8 * q);
@@ -128,14 +97,14 @@ AVX2 void lcl__mask_forward_f32_avx2(size_t w0, size_t w1, double alpha, const v
         _mm_sfence();
 }
 
-AVX2 void lcl__mask_forward_f64_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
+LCL__AVX2 void lcl__mask_forward_f64_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
                                      bool stream) {
     const __m256d a = _mm256_set1_pd(alpha), zero = _mm256_setzero_pd();
     for (size_t w = w0; w < w1; ++w) {
         const double *xw = (const double *)x + 32 * w;
         double *yw = (double *)y + 32 * w;
         for (int line = 0; line < 4; ++line)
-            _mm_prefetch((const char *)xw + PREFETCH_AHEAD + 64 * line, _MM_HINT_T0);
+            _mm_prefetch((const char *)xw + LCL__PREFETCH_AHEAD + 64 * line, _MM_HINT_T0);
         uint32_t bits = 0;
         for (int q = 0; q < 8; ++q) {
             __m256d v = _mm256_loadu_pd(xw + 4 * q);
@@ -149,34 +118,34 @@ AVX2 void lcl__mask_forward_f64_avx2(size_t w0, size_t w1, double alpha, const v
         _mm_sfence();
 }
 
-AVX2 void lcl__mask_forward_bf16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
+LCL__AVX2 void lcl__mask_forward_bf16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
                                       bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *xw = (const char *)x + 64 * w;
         char *yw = (char *)y + 64 * w;
-        _mm_prefetch(xw + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch(xw + LCL__PREFETCH_AHEAD, _MM_HINT_T0);
         __m256i r0 = _mm256_loadu_si256((const __m256i *)xw), r1 = _mm256_loadu_si256((const __m256i *)(xw + 32));
         __m256i p0 = positive_epi16(r0, 0x7f80), p1 = positive_epi16(r1, 0x7f80);
-        store_si(yw, _mm256_blendv_epi8(bf16_scaled(r0, a), r0, p0), stream);
-        store_si(yw + 32, _mm256_blendv_epi8(bf16_scaled(r1, a), r1, p1), stream);
+        lcl__store_si256(yw, _mm256_blendv_epi8(bf16_scaled(r0, a), r0, p0), stream);
+        lcl__store_si256(yw + 32, _mm256_blendv_epi8(bf16_scaled(r1, a), r1, p1), stream);
         store_word(mask + w, movemask_epi16x2(p0, p1), stream);
     }
     if (stream)
         _mm_sfence();
 }
 
-AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
+LCL__AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
                                           bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *xw = (const char *)x + 64 * w;
         char *yw = (char *)y + 64 * w;
-        _mm_prefetch(xw + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch(xw + LCL__PREFETCH_AHEAD, _MM_HINT_T0);
         __m256i r0 = _mm256_loadu_si256((const __m256i *)xw), r1 = _mm256_loadu_si256((const __m256i *)(xw + 32));
         __m256i p0 = positive_epi16(r0, 0x7c00), p1 = positive_epi16(r1, 0x7c00);
-        store_si(yw, _mm256_blendv_epi8(f16_scaled(r0, a), r0, p0), stream);
-        store_si(yw + 32, _mm256_blendv_epi8(f16_scaled(r1, a), r1, p1), stream);
+        lcl__store_si256(yw, _mm256_blendv_epi8(f16_scaled(r0, a), r0, p0), stream);
+        lcl__store_si256(yw + 32, _mm256_blendv_epi8(f16_scaled(r1, a), r1, p1), stream);
         store_word(mask + w, movemask_epi16x2(p0, p1), stream);
     }
     if (stream)
@@ -185,14 +154,14 @@ AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, co
 
 /* ---- backward: dx from the mask and dy ------------------------------------------------------ */
 
-AVX2 void lcl__mask_backward_f32_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
+LCL__AVX2 void lcl__mask_backward_f32_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
                                       void *dx, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const float *gw = (const float *)dy + 32 * w;
         float *dw = (float *)dx + 32 * w;
-        _mm_prefetch((const char *)gw + PREFETCH_AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)gw + PREFETCH_AHEAD + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)gw + LCL__PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)gw + LCL__PREFETCH_AHEAD + 64, _MM_HINT_T0);
         uint32_t bits = mask[w];
         for (int q = 0; q < 4; ++q) {
             __m256 g = _mm256_loadu_ps(gw + 8 * q);
@@ -203,14 +172,14 @@ AVX2 void lcl__mask_backward_f32_avx2(size_t w0, size_t w1, double alpha, const 
         _mm_sfence();
 }
 
-AVX2 void lcl__mask_backward_f64_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
+LCL__AVX2 void lcl__mask_backward_f64_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
                                       void *dx, bool stream) {
     const __m256d a = _mm256_set1_pd(alpha);
     for (size_t w = w0; w < w1; ++w) {
         const double *gw = (const double *)dy + 32 * w;
         double *dw = (double *)dx + 32 * w;
         for (int line = 0; line < 4; ++line)
-            _mm_prefetch((const char *)gw + PREFETCH_AHEAD + 64 * line, _MM_HINT_T0);
+            _mm_prefetch((const char *)gw + LCL__PREFETCH_AHEAD + 64 * line, _MM_HINT_T0);
         uint32_t bits = mask[w];
         for (int q = 0; q < 8; ++q) {
             __m256d g = _mm256_loadu_pd(gw + 4 * q);
@@ -221,36 +190,36 @@ AVX2 void lcl__mask_backward_f64_avx2(size_t w0, size_t w1, double alpha, const 
         _mm_sfence();
 }
 
-AVX2 void lcl__mask_backward_bf16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
+LCL__AVX2 void lcl__mask_backward_bf16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
                                        void *dx, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *gw = (const char *)dy + 64 * w;
         char *dw = (char *)dx + 64 * w;
-        _mm_prefetch(gw + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch(gw + LCL__PREFETCH_AHEAD, _MM_HINT_T0);
         uint32_t bits = mask[w];
         __m256i g0 = _mm256_loadu_si256((const __m256i *)gw), g1 = _mm256_loadu_si256((const __m256i *)(gw + 32));
-        store_si(dw, _mm256_blendv_epi8(bf16_scaled(g0, a), g0, bits_epi16(bits)), stream);
-        store_si(dw + 32, _mm256_blendv_epi8(bf16_scaled(g1, a), g1, bits_epi16(bits >> 16)), stream);
+        lcl__store_si256(dw, _mm256_blendv_epi8(bf16_scaled(g0, a), g0, bits_epi16(bits)), stream);
+        lcl__store_si256(dw + 32, _mm256_blendv_epi8(bf16_scaled(g1, a), g1, bits_epi16(bits >> 16)), stream);
     }
     if (stream)
         _mm_sfence();
 }
 
-AVX2_F16C void lcl__mask_backward_f16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
+LCL__AVX2_F16C void lcl__mask_backward_f16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
                                            void *dx, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *gw = (const char *)dy + 64 * w;
         char *dw = (char *)dx + 64 * w;
-        _mm_prefetch(gw + PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch(gw + LCL__PREFETCH_AHEAD, _MM_HINT_T0);
         uint32_t bits = mask[w];
         __m256i g0 = _mm256_loadu_si256((const __m256i *)gw), g1 = _mm256_loadu_si256((const __m256i *)(gw + 32));
-        store_si(dw, _mm256_blendv_epi8(f16_scaled(g0, a), g0, bits_epi16(bits)), stream);
-        store_si(dw + 32, _mm256_blendv_epi8(f16_scaled(g1, a), g1, bits_epi16(bits >> 16)), stream);
+        lcl__store_si256(dw, _mm256_blendv_epi8(f16_scaled(g0, a), g0, bits_epi16(bits)), stream);
+        lcl__store_si256(dw + 32, _mm256_blendv_epi8(f16_scaled(g1, a), g1, bits_epi16(bits >> 16)), stream);
     }
     if (stream)
         _mm_sfence();
 }
 
-#endif /* LCL__HAVE_X86_MASK_KERNELS */
+#endif /* LCL__HAVE_X86_KERNELS */

@@ -4,7 +4,7 @@
  * dx = dz . w. dz, the partials and CLBlast's temporary buffer live in workspaces the context
  * keeps, so after the first call of a size nothing is allocated. Without CLBlast at build time
  * both ops return LCL_ERROR_UNSUPPORTED. */
-#include "internal.h"
+#include "opencl.h"
 
 #ifdef LEAKYCL_HAVE_CLBLAST
 
@@ -160,7 +160,8 @@ lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call
     lcl__launch_ulong(&l, call->batch);
     lcl__launch_ulong(&l, call->out);
     lcl__launch_alpha(&l, call->alpha);
-    size_t segments = call->out / 16 + (call->out % 16 != 0); /* LCL_DENSE_COLS */
+    size_t cols = ctx->tune.dense_columns;
+    size_t segments = call->out / cols + (call->out % cols != 0);
     return lcl__launch_end(ctx, &l, call->batch * segments);
 }
 
@@ -175,7 +176,8 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
     if (!a->db) {
         struct lcl__eltwise e = {
             .op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha, .n = call->batch * call->out};
-        return lcl__cl_eltwise_buffers(ctx, &e, mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws, dz_off);
+        struct lcl__cl_operands ops = {mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws, dz_off};
+        return lcl__cl_eltwise_enqueue(ctx, ctx->queue, &e, &ops, 0, NULL, NULL);
     }
     size_t row_blocks = row_blocks_of(call);
     struct lcl__launch l;

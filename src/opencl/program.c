@@ -1,7 +1,7 @@
 /* Kernel programs: sources embedded at build time (or read from $LEAKYCL_KERNEL_DIR), compiled
  * lazily once per context and dtype, and pools of kernel objects so threads never share one. */
+#include "opencl.h"
 #include "program.h"
-#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +27,6 @@ static const char *const kernel_names[LCL__KERNEL_COUNT] = {
     [LCL__K_DENSE_FORWARD] = "lcl_dense_epilogue",
     [LCL__K_DENSE_BACKWARD] = "lcl_dense_backward_columns",
 };
-
-static const char *const dtype_macros[LCL__FLOAT_DTYPE_COUNT] = {
-    [LCL_F32] = "LCL_F32", [LCL_F16] = "LCL_F16", [LCL_BF16] = "LCL_BF16", [LCL_F64] = "LCL_F64"};
 
 static const char *embedded_source(const char *name) {
     for (const struct lcl__kernel_source *k = lcl__kernel_sources; k->name; ++k)
@@ -114,13 +111,8 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, const struct 
     free_owned(owned);
     if (st != LCL_SUCCESS)
         return st;
-    char options[200];
-    /* -w: some drivers (PoCL) echo compiler warnings to stderr, and the library never prints. */
-    snprintf(options, sizeof options,
-             "-w -D%s -DLCL_VEC=%u -DLCL_CHUNK=%u -DLCL_NT=%d -DLCL_SOFT_HALF=%d -DLCL_WG=%zu "
-             "-DLCL_BATCH_VECTORS=%d",
-             dtype_macros[dtype], t->vector_width, t->vectors_per_item, ctx->nontemporal ? 1 : 0,
-             ctx->soft_half ? 1 : 0, t->work_group_size, LCL__GPU_BATCH_VECTORS);
+    char options[320];
+    lcl__tunables_options(t, dtype, options, sizeof options);
     cl_int err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         st = lcl__fail(err == CL_BUILD_PROGRAM_FAILURE ? LCL_ERROR_BUILD_FAILED : lcl__cl_status(err),
@@ -134,13 +126,18 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, const struct 
     return LCL_SUCCESS;
 }
 
-/* Another op's program of dtype built with the same tunables, or NULL. Untuned, every op has
- * the defaults, so one program serves them all as before. */
+/* Another op's program of dtype built with the same options as op's, or NULL. Untuned, every
+ * op has the defaults, so one program serves them all. */
 static cl_program shared_program(const lcl_context *ctx, lcl_dtype dtype, enum lcl__tune_op op) {
-    for (size_t other = 0; other < LCL__TUNE_OP_COUNT; ++other)
-        if (ctx->programs[other][dtype].program &&
-            lcl__tunables_equal(&ctx->tuning.table[other][dtype], &ctx->tuning.table[op][dtype]))
+    char mine[320], theirs[320];
+    lcl__tunables_options(&ctx->tuning.table[op][dtype], dtype, mine, sizeof mine);
+    for (size_t other = 0; other < LCL__TUNE_OP_COUNT; ++other) {
+        if (!ctx->programs[other][dtype].program)
+            continue;
+        lcl__tunables_options(&ctx->tuning.table[other][dtype], dtype, theirs, sizeof theirs);
+        if (strcmp(mine, theirs) == 0)
             return ctx->programs[other][dtype].program;
+    }
     return NULL;
 }
 
@@ -160,13 +157,6 @@ static lcl_status program_get_locked(lcl_context *ctx, lcl_dtype dtype, enum lcl
     }
     *out = prog;
     return LCL_SUCCESS;
-}
-
-lcl_status lcl__program_get(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__program **out) {
-    pthread_mutex_lock(&ctx->lock);
-    lcl_status st = program_get_locked(ctx, dtype, id, out);
-    pthread_mutex_unlock(&ctx->lock);
-    return st;
 }
 
 lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out) {

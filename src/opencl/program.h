@@ -6,8 +6,7 @@
 
 struct lcl__kernel_source {
     const char *name;   /* file name without .cl */
-    const char *source; /* NUL-terminated */
-    const size_t *size; /* bytes, without the NUL */
+    const char *source; /* the file's bytes, NUL-terminated */
 };
 
 /* Terminated by a row whose name is NULL. */

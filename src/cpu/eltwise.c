@@ -1,10 +1,10 @@
-/* The CPU backend: per-block kernels (portable C loops here, AVX2/F16C ones in cpu_x86.c picked
+/* The CPU backend: per-block kernels (portable C loops here, AVX2/F16C ones in eltwise_x86.c picked
  * at run time), threaded with OpenMP over contiguous blocks whose boundaries fall on output cache
  * lines. It is also the reference that LEAKYCL_VERIFY checks the devices against, so every kernel
  * gives the same bits as the portable loops (up to a NaN's payload). */
+#include "cpu.h"
 #include "convert.h"
-#include "cpu_kernels.h"
-#include "internal.h"
+#include "x86.h"
 
 #include <omp.h>
 #include <unistd.h>
@@ -37,11 +37,6 @@ size_t lcl__cpu_stream_min_bytes(void) {
     }
     return bytes;
 }
-
-float lcl__half_to_float(uint16_t h) { return lcl__half_to_float_inline(h); }
-uint16_t lcl__float_to_half(float f) { return lcl__float_to_half_inline(f); }
-float lcl__bf16_to_float(uint16_t b) { return lcl__bf16_to_float_inline(b); }
-uint16_t lcl__float_to_bf16(float f) { return lcl__float_to_bf16_inline(f); }
 
 /* Portable kernels: one loop body per storage type; LOAD widens to the compute type, STORE
  * rounds back. Built with -fno-trapping-math, so the branch-free select vectorises. out may

@@ -1,5 +1,5 @@
-/* x86-64 kernels for the CPU backend: AVX2 (and F16C for fp16), chosen at run time by cpu.c,
- * so the library still runs on any x86-64. Bit-identical to the portable loops in cpu.c: the
+/* x86-64 kernels for the CPU backend: AVX2 (and F16C for fp16), chosen at run time by eltwise.c,
+ * so the library still runs on any x86-64. Bit-identical to the portable loops in eltwise.c: the
  * multiply and the compare are the scalar IEEE ones lane by lane, F16C's conversions round to
  * nearest even and keep subnormals like lcl__float_to_half_inline, and bf16 rounds as
  * lcl__float_to_bf16_inline does (a NaN stays a NaN; its payload may differ, which the contract
@@ -11,28 +11,17 @@
  * KiB ahead: with only the hardware prefetchers, the fp16/bf16 loops (more work per byte) fell
  * to ~60% of copy bandwidth on AMD Zen, stalling on loads instead of overlapping them. With
  * `stream` it writes whole lines with non-temporal stores and fences them at the end. */
-#include "cpu_kernels.h"
+#define LCL__X86_SIMD 1
+#include "x86.h"
 
 #if defined(LCL__HAVE_X86_KERNELS)
 
 #include "convert.h"
 
-#include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
 
-#define LCL__AVX2 __attribute__((target("avx2")))
-#define LCL__AVX2_F16C __attribute__((target("avx2,f16c")))
-#define LCL__INLINE static inline __attribute__((always_inline))
-
 #define LCL__LINE 64
-
-/* How far ahead of the line being computed the inputs are prefetched, in bytes. Measured on a
- * 2-core AMD EPYC (Zen 1) VM at 2^27 elements: 1-4 KiB lifts fp16 forward from ~60% to ~90% of
- * a copy's bandwidth; from 2 to 8 KiB the differences were within the noise. */
-#ifndef LCL__PREFETCH_AHEAD
-#define LCL__PREFETCH_AHEAD 4096
-#endif
 
 /* Elements before out reaches a line boundary (at most n); 0 if out is not even aligned to its
  * element size, in which case the caller must not stream. */
@@ -96,42 +85,6 @@ LCL__INLINE void prefetch_inputs(const char *s, const char *g, bool backward) {
         _mm_prefetch(g, _MM_HINT_NTA);
 }
 
-LCL__INLINE LCL__AVX2 void store_si256(void *p, __m256i v, bool stream) {
-    if (stream)
-        _mm256_stream_si256((__m256i *)p, v);
-    else
-        _mm256_storeu_si256((__m256i *)p, v);
-}
-
-/* bf16 -> fp32 for the even and the odd 16-bit elements of a vector: a byte shuffle (cheaper
- * than a shift on AMD Zen) or a mask puts each on top of its 32-bit lane, its fp32 value. */
-LCL__INLINE LCL__AVX2 __m256 bf16_even(__m256i raw) {
-    const __m256i to_top = _mm256_setr_epi8(-1, -1, 0, 1, -1, -1, 4, 5, -1, -1, 8, 9, -1, -1, 12, 13, -1, -1, 0, 1, -1,
-                                            -1, 4, 5, -1, -1, 8, 9, -1, -1, 12, 13);
-    return _mm256_castsi256_ps(_mm256_shuffle_epi8(raw, to_top));
-}
-LCL__INLINE LCL__AVX2 __m256 bf16_odd(__m256i raw) {
-    return _mm256_castsi256_ps(_mm256_and_si256(raw, _mm256_set1_epi32((int)0xffff0000u)));
-}
-/* The fp32 bits in the even and odd lanes rounded to nearest even into 16 bf16s, as
- * lcl__float_to_bf16_inline's (u + 0x7fff + ((u >> 16) & 1)) >> 16, but on 16-bit halves: the top
- * halves h (interleaved back into order), plus the carry out of low half l + lsb(h) + 0x7fff,
- * which is bit 15 of avg(l, 0x7ffe + lsb(h)) = (l + lsb(h) + 0x7fff) >> 1 (vpavgw adds in 17
- * bits). Fewer ops than in 32-bit lanes (bf16 forward +4% in L1), which counts on Zen 1 (see
- * line_bf16).
- * lcl__float_to_bf16_inline also makes a NaN quiet and keeps it from carrying into the sign;
- * not needed here, as only products alpha * g are rounded: an x86 multiply returns its NaN
- * operand with the quiet bit set (or the default NaN 0xffc00000 for 0 * inf), whose low half
- * is zero like g's, so it does not carry. */
-LCL__INLINE LCL__AVX2 __m256i bf16_round(__m256i even, __m256i odd) {
-    const __m256i to_bottom = _mm256_setr_epi8(2, 3, -1, -1, 6, 7, -1, -1, 10, 11, -1, -1, 14, 15, -1, -1, 2, 3, -1, -1,
-                                               6, 7, -1, -1, 10, 11, -1, -1, 14, 15, -1, -1);
-    __m256i h = _mm256_blend_epi16(_mm256_shuffle_epi8(even, to_bottom), odd, 0xaa);
-    __m256i l = _mm256_blend_epi16(even, _mm256_slli_epi32(odd, 16), 0xaa);
-    __m256i bias = _mm256_or_si256(_mm256_and_si256(h, _mm256_set1_epi16(1)), _mm256_set1_epi16(0x7ffe));
-    __m256i carry = _mm256_cmpgt_epi16(_mm256_setzero_si256(), _mm256_avg_epu16(l, bias)); /* -1 or 0 */
-    return _mm256_sub_epi16(h, carry);
-}
 /* Where the bf16 bits b are > 0 as a number: 0 < b <= 0x7f80 as signed 16-bit integers. */
 LCL__INLINE LCL__AVX2 __m256i bf16_positive(__m256i b) {
     return _mm256_andnot_si256(_mm256_cmpgt_epi16(b, _mm256_set1_epi16(0x7f80)),
@@ -168,16 +121,16 @@ LCL__INLINE LCL__AVX2 void line_f32(const char *s, const char *g, char *o, __m25
     __m256 s0 = _mm256_loadu_ps((const float *)s), s1 = _mm256_loadu_ps((const float *)(s + 32));
     __m256 p0 = backward ? _mm256_loadu_ps((const float *)g) : s0;
     __m256 p1 = backward ? _mm256_loadu_ps((const float *)(g + 32)) : s1;
-    store_si256(o, _mm256_castps_si256(select_ps(s0, p0, a)), stream);
-    store_si256(o + 32, _mm256_castps_si256(select_ps(s1, p1, a)), stream);
+    lcl__store_si256(o, _mm256_castps_si256(select_ps(s0, p0, a)), stream);
+    lcl__store_si256(o + 32, _mm256_castps_si256(select_ps(s1, p1, a)), stream);
 }
 
 LCL__INLINE LCL__AVX2 void line_f64(const char *s, const char *g, char *o, __m256d a, bool backward, bool stream) {
     __m256d s0 = _mm256_loadu_pd((const double *)s), s1 = _mm256_loadu_pd((const double *)(s + 32));
     __m256d p0 = backward ? _mm256_loadu_pd((const double *)g) : s0;
     __m256d p1 = backward ? _mm256_loadu_pd((const double *)(g + 32)) : s1;
-    store_si256(o, _mm256_castpd_si256(select_pd(s0, p0, a)), stream);
-    store_si256(o + 32, _mm256_castpd_si256(select_pd(s1, p1, a)), stream);
+    lcl__store_si256(o, _mm256_castpd_si256(select_pd(s0, p0, a)), stream);
+    lcl__store_si256(o + 32, _mm256_castpd_si256(select_pd(s1, p1, a)), stream);
 }
 
 /* The 16-bit types: only alpha * g goes through fp32 and back, and the result is chosen on the
@@ -190,10 +143,10 @@ LCL__INLINE LCL__AVX2 void line_f64(const char *s, const char *g, char *o, __m25
 LCL__INLINE LCL__AVX2 __m256i half_bf16(const char *s, const char *g, __m256 a, bool backward) {
     __m256i sr = _mm256_loadu_si256((const __m256i *)s);
     __m256i gr = backward ? _mm256_loadu_si256((const __m256i *)g) : sr;
-    __m256i even = _mm256_castps_si256(_mm256_mul_ps(a, bf16_even(gr)));
-    __m256i odd = _mm256_castps_si256(_mm256_mul_ps(a, bf16_odd(gr)));
+    __m256i even = _mm256_castps_si256(_mm256_mul_ps(a, lcl__bf16_even(gr)));
+    __m256i odd = _mm256_castps_si256(_mm256_mul_ps(a, lcl__bf16_odd(gr)));
     __m256i positive = backward ? bf16_positive(sr) : _mm256_cmpgt_epi16(sr, _mm256_setzero_si256());
-    return _mm256_blendv_epi8(bf16_round(even, odd), gr, positive);
+    return _mm256_blendv_epi8(lcl__bf16_round(even, odd), gr, positive);
 }
 
 LCL__INLINE LCL__AVX2_F16C __m256i half_f16(const char *s, const char *g, __m256 a, bool backward) {
@@ -208,14 +161,14 @@ LCL__INLINE LCL__AVX2_F16C __m256i half_f16(const char *s, const char *g, __m256
  * streamed half pending made fp16 backward ~20% slower (it seems to flush the half line). */
 LCL__INLINE LCL__AVX2 void line_bf16(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
     __m256i r0 = half_bf16(s, g, a, backward), r1 = half_bf16(s + 32, g + 32, a, backward);
-    store_si256(o, r0, stream);
-    store_si256(o + 32, r1, stream);
+    lcl__store_si256(o, r0, stream);
+    lcl__store_si256(o + 32, r1, stream);
 }
 
 LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
     __m256i r0 = half_f16(s, g, a, backward), r1 = half_f16(s + 32, g + 32, a, backward);
-    store_si256(o, r0, stream);
-    store_si256(o + 32, r1, stream);
+    lcl__store_si256(o, r0, stream);
+    lcl__store_si256(o + 32, r1, stream);
 }
 
 /* ---- the kernels ------------------------------------------------------------------------------ */

@@ -7,7 +7,7 @@
  * blocks of LCL__DENSE_ROWS rows, flushed every FLUSH_ROWS rows; then each column's partials
  * pairwise. dz lives in a host workspace the context keeps (one backward at a time per context
  * uses it). Without CBLAS at build time both ops return LCL_ERROR_UNSUPPORTED. */
-#include "internal.h"
+#include "cpu.h"
 
 #ifdef LEAKYCL_HAVE_CBLAS
 

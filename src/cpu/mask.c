@@ -1,11 +1,10 @@
 /* The sign mask on the CPU backend: a word (32 elements) at a time, so each word is written
  * whole by one thread; threads take contiguous ranges of words. The arithmetic is the plain
  * backend's; a partial last word keeps its bits past n. Whole words go to the AVX2 kernels of
- * cpu_mask_x86.c where the CPU has AVX2 (and F16C for f16), else to the portable loops here. */
+ * mask_x86.c where the CPU has AVX2 (and F16C for f16), else to the portable loops here. */
+#include "cpu.h"
 #include "convert.h"
-#include "cpu_kernels.h"
-#include "cpu_mask_x86.h"
-#include "internal.h"
+#include "x86.h"
 
 #include <omp.h>
 
@@ -86,7 +85,7 @@ struct mask_call {
     bool stream;
 };
 
-#if defined(LCL__HAVE_X86_MASK_KERNELS)
+#if defined(LCL__HAVE_X86_KERNELS)
 /* The AVX2 kernel for whole words, or NULL where this CPU lacks what it needs. */
 static lcl__mask_forward_fn *pick_forward(lcl_dtype dtype) {
     if (!__builtin_cpu_supports("avx2"))
@@ -146,7 +145,7 @@ static size_t mask_words_x86(const struct mask_call *m, size_t w0, size_t w1) {
 #endif
 
 static void mask_words(const struct mask_call *m, size_t w0, size_t w1) {
-#if defined(LCL__HAVE_X86_MASK_KERNELS)
+#if defined(LCL__HAVE_X86_KERNELS)
     w0 = mask_words_x86(m, w0, w1);
     if (w0 >= w1)
         return;

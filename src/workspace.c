@@ -1,56 +1,9 @@
-/* Kernel launches for the batch, PReLU and mask ops, and the per-context device buffers they
- * reuse from call to call (a batch's item table, PReLU's partial sums). */
+/* Per-context buffers that batch, PReLU and dense calls reuse from call to call (a batch's item
+ * table, PReLU's partial sums, the dense layer's dz), each with host staging to upload from. */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-size_t lcl__cl_chunk_elements(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id) {
-    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, id);
-    return (size_t)t->vector_width * t->vectors_per_item;
-}
-
-lcl_status lcl__launch_begin(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, struct lcl__launch *l) {
-    *l = (struct lcl__launch){.dtype = dtype, .id = id, .kernel = NULL, .next = 0, .err = CL_SUCCESS};
-    return lcl__kernel_acquire(ctx, dtype, id, &l->kernel);
-}
-
-void lcl__launch_arg(struct lcl__launch *l, size_t size, const void *value) {
-    if (l->err == CL_SUCCESS)
-        l->err = clSetKernelArg(l->kernel, l->next, size, value);
-    l->next++;
-}
-
-void lcl__launch_mem(struct lcl__launch *l, cl_mem mem) { lcl__launch_arg(l, sizeof mem, &mem); }
-
-void lcl__launch_ulong(struct lcl__launch *l, size_t value) {
-    cl_ulong v = value;
-    lcl__launch_arg(l, sizeof v, &v);
-}
-
-void lcl__launch_alpha(struct lcl__launch *l, double alpha) {
-    if (l->dtype == LCL_F64) {
-        lcl__launch_arg(l, sizeof alpha, &alpha);
-    } else {
-        float alpha32 = (float)alpha;
-        lcl__launch_arg(l, sizeof alpha32, &alpha32);
-    }
-}
-
-lcl_status lcl__launch_end(lcl_context *ctx, struct lcl__launch *l, size_t items) {
-    lcl_status st = lcl__cl_check(l->err, "clSetKernelArg");
-    if (st == LCL_SUCCESS && items > 0) {
-        size_t local = lcl__kernel_tunables(ctx, l->dtype, l->id)->work_group_size;
-        size_t global = (items + local - 1) / local * local;
-        st = lcl__cl_check(clEnqueueNDRangeKernel(ctx->queue, l->kernel, 1, NULL, &global, &local, 0, NULL, NULL),
-                           "clEnqueueNDRangeKernel");
-    }
-    lcl__kernel_release_to_pool(ctx, l->dtype, l->id, l->kernel);
-    l->kernel = NULL;
-    return st;
-}
-
-/* ---- workspaces ----------------------------------------------------------------------------- */
 
 #define STAGING_SLOTS 2
 

@@ -5,7 +5,8 @@
  *   that meets CL_DEVICE_MEM_BASE_ADDR_ALIGN, the kernel runs on the wrapped memory, and the
  *   output is mapped and unmapped so that the results are in host memory when the call
  *   returns. The elements before that address (fewer than one alignment unit per array) are
- *   computed on the CPU backend, bit for bit the same, once the device is done.
+ *   computed on the host by the function the caller passes (the CPU backend: bit for bit the
+ *   same), once the device is done.
  * - Streamed, everywhere else: chunks pass through pinned staging buffers (CL_MEM_ALLOC_HOST_PTR,
  *   mapped for the context's life) on three in-order queues, so that the upload of one chunk,
  *   the kernel on the one before and the download of the one before that overlap.
@@ -13,7 +14,7 @@
  * Either way nothing but the output array is ever written: the device sees the app's inputs only
  * through read-only buffers (zero-copy) or not at all (streamed), so an out-of-place call leaves
  * its inputs untouched whatever fails. */
-#include "internal.h"
+#include "opencl.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -85,7 +86,6 @@ lcl_status lcl__offload_init(lcl_context *ctx) {
     ctx->zero_copy = unified == CL_TRUE && power_of_two && !(zero_copy && strcmp(zero_copy, "0") == 0);
     ctx->copy_threads = (type & CL_DEVICE_TYPE_CPU) == 0;
     ctx->chunk_bytes = env_size("LEAKYCL_CHUNK_BYTES", 0);
-    ctx->fail_chunk = env_size("LEAKYCL_TEST_FAIL_CHUNK", SIZE_MAX);
     return LCL_SUCCESS;
 }
 
@@ -233,11 +233,6 @@ static void note_chunks(const char *fn, size_t first, size_t last, size_t count,
     lcl__append_error(text);
 }
 
-/* The failure LEAKYCL_TEST_FAIL_CHUNK asks for, so that tests reach the midway error paths. */
-static lcl_status injected_failure(void) {
-    return lcl__cl_check(CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (failure injected by LEAKYCL_TEST_FAIL_CHUNK)");
-}
-
 /* Waits for `count` events and releases them, whatever the wait says. */
 static lcl_status wait_and_release(cl_event *events, size_t count) {
     lcl_status st = LCL_SUCCESS;
@@ -292,8 +287,6 @@ static lcl_status stream_launch(struct stream *w, size_t i) {
     copy_bytes(w->ctx, slot->host[A_SEL], w->sel + at, bytes);
     if (inputs == 2)
         copy_bytes(w->ctx, slot->host[A_GRAD], w->grad + at, bytes);
-    if (i == w->ctx->fail_chunk)
-        return injected_failure();
 
     lcl_status st = LCL_SUCCESS;
     cl_event up[A_COUNT] = {NULL, NULL};
@@ -492,8 +485,6 @@ static lcl_status zc_piece(lcl_context *ctx, cl_command_queue queue, const struc
             mem[a] = NULL;
         LCL__CL_CALL(st, err, "clCreateBuffer(CL_MEM_USE_HOST_PTR)");
     }
-    if (st == LCL_SUCCESS && k == ctx->fail_chunk)
-        st = injected_failure();
     if (st == LCL_SUCCESS) {
         struct lcl__eltwise part = *call;
         part.n = hi - lo;
@@ -524,19 +515,19 @@ static lcl_status zc_piece(lcl_context *ctx, cl_command_queue queue, const struc
     return st;
 }
 
-/* The elements [lo, hi) on the CPU backend. */
-static void cpu_range(const struct lcl__eltwise *call, const char *sel, const char *grad, char *out, size_t lo,
-                      size_t hi) {
+/* The elements [lo, hi) on the host. */
+static void host_range(lcl__host_eltwise_fn *on_host, const struct lcl__eltwise *call, const char *sel,
+                       const char *grad, char *out, size_t lo, size_t hi) {
     if (hi <= lo)
         return;
     size_t size = lcl_dtype_size(call->dtype);
     struct lcl__eltwise part = *call;
     part.n = hi - lo;
-    lcl__cpu_eltwise(&part, sel + lo * size, grad ? grad + lo * size : NULL, out + lo * size);
+    on_host(&part, sel + lo * size, grad ? grad + lo * size : NULL, out + lo * size);
 }
 
 static lcl_status zero_copy(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call, const struct zc_plan *p,
-                            const char *sel, const char *grad, char *out) {
+                            const char *sel, const char *grad, char *out, lcl__host_eltwise_fn *on_host) {
     lcl_status st = LCL_SUCCESS;
     cl_command_queue queue = NULL;
     cl_event pending[LCL__ZC_WINDOW];
@@ -571,22 +562,22 @@ static lcl_status zero_copy(lcl_context *ctx, const char *fn, const struct lcl__
                     piece_hi(p, failed_last, call->n));
         return st;
     }
-    /* The device is done: the CPU fills the gaps, which no buffer of this call wraps any more. */
+    /* The device is done: the host fills the gaps, which no buffer of this call wraps any more. */
     size_t done = 0;
     for (k = 0; k < p->pieces; ++k) {
-        cpu_range(call, sel, grad, out, done, piece_lo(p, k));
+        host_range(on_host, call, sel, grad, out, done, piece_lo(p, k));
         done = piece_hi(p, k, call->n);
     }
-    cpu_range(call, sel, grad, out, done, call->n);
+    host_range(on_host, call, sel, grad, out, done, call->n);
     return LCL_SUCCESS;
 }
 
 /* ---- entry ---------------------------------------------------------------------------------- */
 
 lcl_status lcl__offload(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call, const void *sel,
-                        const void *grad, void *out) {
+                        const void *grad, void *out, lcl__host_eltwise_fn *on_host) {
     struct zc_plan plan;
     if (zc_plan_make(ctx, call, sel, grad, out, &plan))
-        return zero_copy(ctx, fn, call, &plan, sel, grad, out);
+        return zero_copy(ctx, fn, call, &plan, sel, grad, out, on_host);
     return stream(ctx, fn, call, sel, grad, out);
 }

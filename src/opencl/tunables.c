@@ -1,0 +1,75 @@
+/* The one table of what the host and the kernels share: every constant a kernel is compiled with
+ * comes from a struct lcl__tunables, passed as a -D build option, and the host sizes its launches
+ * from the same struct. lcl__tunables_default gives the values measured on the devices at hand;
+ * a per-device tuner may fill the struct from a cache instead. */
+#include "opencl.h"
+
+#include <stdio.h>
+
+/* Widest work-groups used: 256 work-items on GPUs; 64 on CPU devices (PoCL runs a work-group on
+ * one thread). */
+#define GPU_WORK_GROUP_SIZE 256
+#define CPU_WORK_GROUP_SIZE 64
+
+void lcl__tunables_default(const struct lcl__device_facts *device, struct lcl__tunables *t) {
+    bool gpu = device->gpu;
+    size_t wanted_wg = gpu ? GPU_WORK_GROUP_SIZE : CPU_WORK_GROUP_SIZE;
+    t->work_group_size = device->max_work_group_size < wanted_wg ? device->max_work_group_size : wanted_wg;
+    if (t->work_group_size == 0)
+        t->work_group_size = 1;
+    /* The GPU shapes put a sign-mask word together within a work-group (mask.cl: up to 16
+     * vectors per word); a device with work-groups of another size gets the CPU shapes. */
+    t->gpu_shape = gpu && t->work_group_size % 16 == 0;
+    /* A GPU work-item loads 16 bytes of storage at once (the widest coalesced load); on CPU
+     * devices a work-item fills one 256-bit register of the compute type, which measured
+     * fastest on PoCL and is the widest vector PoCL compiles without ABI warnings on AVX2. */
+    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
+        size_t storage = lcl_dtype_size((lcl_dtype)d);
+        size_t compute = d == LCL_F64 ? 8 : 4;
+        t->vector_width[d] = (unsigned)(t->gpu_shape ? 16 / storage : 32 / compute);
+    }
+    /* PoCL's CPU device runs a contiguous run of 16 vectors per work-item fastest. */
+    t->chunk = t->gpu_shape ? 1 : 16;
+    lcl__tunables_mask_words(t);
+    /* PoCL's clang compiles non-temporal stores, which spare large outputs the read before each
+     * line is written. */
+    t->nontemporal = !t->gpu_shape && device->pocl;
+    /* NVIDIA's vstore_half_rte and vloada_half ran fp16 at a quarter to a half of the copy
+     * bandwidth on an H200 where bf16, integer arithmetic, ran at full speed; CPU devices are
+     * faster with the integer form too. Other GPUs convert halves in hardware. */
+    t->soft_half = !device->gpu_type || device->cuda;
+    /* Once per vector, the item lookup held a batch of four large items to about half the
+     * bandwidth of a plain launch on an H200: a GPU work-item takes 8 vectors of its item. */
+    t->batch_vectors = 8;
+    t->prelu_fold = 256;
+    t->prelu_column_vectors = 4;
+    t->dense_columns = 16;
+}
+
+void lcl__tunables_mask_words(struct lcl__tunables *t) {
+    /* A mask work-item of the CPU shape takes its chunk's words: a vector width of words (it
+     * names vector types), so a power of two up to 16. */
+    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
+        unsigned words = 1;
+        while (words < 16 && words * 64 <= t->vector_width[d] * t->chunk)
+            words *= 2;
+        t->mask_words[d] = words;
+    }
+}
+
+size_t lcl__chunk_elements(const struct lcl__tunables *t, lcl_dtype dtype) {
+    return (size_t)t->vector_width[dtype] * t->chunk;
+}
+
+int lcl__tunables_options(const struct lcl__tunables *t, lcl_dtype dtype, char *buf, size_t size) {
+    static const char *const dtype_macros[LCL__FLOAT_DTYPE_COUNT] = {
+        [LCL_F32] = "LCL_F32", [LCL_F16] = "LCL_F16", [LCL_BF16] = "LCL_BF16", [LCL_F64] = "LCL_F64"};
+    /* -w: some drivers (PoCL) echo compiler warnings to stderr, and the library never prints. */
+    return snprintf(buf, size,
+                    "-w -D%s -DLCL_GPU_SHAPE=%d -DLCL_VEC=%u -DLCL_CHUNK=%u -DLCL_NT=%d -DLCL_SOFT_HALF=%d "
+                    "-DLCL_WG=%zu -DLCL_MASK_WORDS=%u -DLCL_BATCH_VECTORS=%u -DLCL_BATCH_FIELDS=%d -DLCL_PRELU_FOLD=%u "
+                    "-DLCL_PRELU_COLVECS=%u -DLCL_DENSE_COLS=%u",
+                    dtype_macros[dtype], t->gpu_shape ? 1 : 0, t->vector_width[dtype], t->chunk,
+                    t->nontemporal ? 1 : 0, t->soft_half ? 1 : 0, t->work_group_size, t->mask_words[dtype], t->batch_vectors,
+                    LCL__BATCH_FIELDS, t->prelu_fold, t->prelu_column_vectors, t->dense_columns);
+}
