@@ -2,8 +2,9 @@
  * `leakycl tune`: times the kernels' shape parameters per op and dtype on one OpenCL device, as
  * CLBlast's tuner does (every candidate of a small grid around the device's defaults, the first
  * call excluded as warm-up, the median of several timed calls, each to a finished queue), checks
- * each candidate's outputs bit for bit against the defaults' before accepting it, and stores
- * the winners in the per-user tuning cache that contexts read at creation.
+ * each candidate's outputs bit for bit against the defaults' before accepting it, times each
+ * op's winner once more against the defaults call for call (the least of many noisy medians is
+ * biased low), and stores the winners in the per-user tuning cache that contexts read at creation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@ static const char tune_usage[] =
     "around the device's defaults. Each candidate's outputs must equal the defaults' bit for bit\n"
     "on random data with negatives, +-0, NaN, +-inf and subnormals, or it is rejected (and the\n"
     "command fails). Per op and dtype the fastest candidate (median of the timed calls, the first\n"
-    "call excluded) wins if it beats the defaults by 3%, else the defaults stay. The winners\n"
+    "call excluded) is timed again against the defaults, a call of each in turn, and wins if its\n"
+    "median beats theirs by 3%; else the defaults stay. The winners\n"
     "replace the device's section of the tuning cache ($LEAKYCL_TUNING_FILE, else\n"
     "$XDG_CACHE_HOME/leakycl/tuning, else ~/.cache/leakycl/tuning); entries of ops and dtypes\n"
     "not tuned in this run are kept. Contexts read it at creation (LEAKYCL_TUNING=0 ignores it),\n"
@@ -180,19 +182,29 @@ static size_t make_grid(const struct shape *def, int quick, struct shape *out) {
 
 /* ---- measuring ----------------------------------------------------------------------------------- */
 
-/* The median of reps timed calls, each enqueued and waited for; the first call is warm-up. */
-static int time_op(struct tune_tensors *t, lcl_context *ctx, enum tune_op op, unsigned reps, double *median) {
-    double samples[100];
+static double median_of(double *samples, unsigned n) {
+    qsort(samples, n, sizeof samples[0], compare_doubles);
+    return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+}
+
+/* One call of op, enqueued and waited for. */
+static int time_once(struct tune_tensors *t, lcl_context *ctx, enum tune_op op, double *seconds) {
+    double t0 = now_seconds();
     if (tune_op_enqueue(t, op) != LCL_SUCCESS || lcl_finish(ctx) != LCL_SUCCESS)
         return -1;
-    for (unsigned r = 0; r < reps; ++r) {
-        double t0 = now_seconds();
-        if (tune_op_enqueue(t, op) != LCL_SUCCESS || lcl_finish(ctx) != LCL_SUCCESS)
+    *seconds = now_seconds() - t0;
+    return 0;
+}
+
+/* The median of reps timed calls; the first call is warm-up. */
+static int time_op(struct tune_tensors *t, lcl_context *ctx, enum tune_op op, unsigned reps, double *median) {
+    double samples[100], warm_up = 0;
+    if (time_once(t, ctx, op, &warm_up) != 0)
+        return -1;
+    for (unsigned r = 0; r < reps; ++r)
+        if (time_once(t, ctx, op, &samples[r]) != 0)
             return -1;
-        samples[r] = now_seconds() - t0;
-    }
-    qsort(samples, reps, sizeof samples[0], compare_doubles);
-    *median = reps % 2 ? samples[reps / 2] : (samples[reps / 2 - 1] + samples[reps / 2]) / 2;
+    *median = median_of(samples, reps);
     return 0;
 }
 
@@ -205,6 +217,7 @@ struct dtype_run {
     double default_time[TUNE_OP_COUNT];
     double best_time[TUNE_OP_COUNT];
     struct shape best[TUNE_OP_COUNT];
+    int confirmed[TUNE_OP_COUNT]; /* the winner beat the defaults head to head too */
     unsigned mismatches, failures, skipped;
 };
 
@@ -276,17 +289,13 @@ static void candidate_params(lcl_dtype dtype, const struct shape *cand, const st
 }
 
 /* The defaults' outputs (the reference) and times; 0 on success. */
-static int measure_defaults(struct dtype_run *run, lcl_context *ctx, int first) {
+static int measure_defaults(struct dtype_run *run, lcl_context *ctx) {
     struct tune_tensors *t = tune_tensors_make(ctx, &run->in);
     int rc = t ? 0 : -1;
     for (int op = 0; op < TUNE_OP_COUNT && rc == 0; ++op) {
-        double median = 0;
-        if (first && tune_op_outputs(t, (enum tune_op)op, &run->reference[op]) != LCL_SUCCESS)
+        if (tune_op_outputs(t, (enum tune_op)op, &run->reference[op]) != LCL_SUCCESS ||
+            time_op(t, ctx, (enum tune_op)op, run->o->reps, &run->default_time[op]) != 0)
             rc = -1;
-        else if (time_op(t, ctx, (enum tune_op)op, run->o->reps, &median) != 0)
-            rc = -1;
-        else if (first || median < run->default_time[op])
-            run->default_time[op] = median; /* the better of two runs: the defaults get the benefit of noise */
         if (rc != 0)
             cli_error("tune: the defaults fail on %s %s: %s", tune_op_name((enum tune_op)op), lcl_dtype_name(run->dtype),
                       lcl_last_error());
@@ -295,13 +304,55 @@ static int measure_defaults(struct dtype_run *run, lcl_context *ctx, int first) 
     return rc;
 }
 
+static int same_shape(const struct shape *a, const struct shape *b) {
+    return a->vw == b->vw && a->vpt == b->vpt && a->wgs == b->wgs;
+}
+
+/* The search keeps the least of many noisy medians, which flatters whichever candidate was
+ * lucky. So each op's winner is timed again against the defaults, a call of each in turn, and
+ * stays only if its median is below WIN_MARGIN of theirs; the table reports these times. */
+static void confirm_winner(struct dtype_run *run, lcl_context *defaults, struct tune_tensors *def_t, int op,
+                           const struct shape *def) {
+    char params[1024];
+    double d[100], w[100], warm_up = 0;
+    lcl_context *ctx = NULL;
+    struct tune_tensors *t = NULL;
+    enum tune_op o = (enum tune_op)op;
+    candidate_params(run->dtype, &run->best[op], def, params, sizeof params);
+    int ok = lcl_context_create_tuned(run->o->device, params, &ctx) == LCL_SUCCESS &&
+             (t = tune_tensors_make(ctx, &run->in)) != NULL && time_once(t, ctx, o, &warm_up) == 0 &&
+             time_once(def_t, defaults, o, &warm_up) == 0;
+    for (unsigned r = 0; ok && r < run->o->reps; ++r)
+        ok = time_once(def_t, defaults, o, &d[r]) == 0 && time_once(t, ctx, o, &w[r]) == 0;
+    if (ok) {
+        run->default_time[op] = median_of(d, run->o->reps);
+        run->best_time[op] = median_of(w, run->o->reps);
+        run->confirmed[op] = run->best_time[op] < WIN_MARGIN * run->default_time[op];
+    }
+    if (!run->confirmed[op])
+        run->best[op] = *def;
+    tune_tensors_free(t);
+    lcl_context_release(ctx);
+}
+
+static void confirm_winners(struct dtype_run *run, lcl_context *defaults, const struct shape *def) {
+    struct tune_tensors *def_t = tune_tensors_make(defaults, &run->in);
+    for (int op = 0; op < TUNE_OP_COUNT; ++op) {
+        if (!def_t || same_shape(&run->best[op], def))
+            run->best[op] = *def;
+        else
+            confirm_winner(run, defaults, def_t, op, def);
+    }
+    tune_tensors_free(def_t);
+}
+
 /* Prints the dtype's table and appends its winners to params. */
 static void report_dtype(struct dtype_run *run, const struct shape *def, char *params, size_t size) {
     char def_text[64], win_text[64];
     shape_text(def, def_text, sizeof def_text);
     printf("  %-16s %12s %12s %8s  %s\n", "op", "default ms", "best ms", "speedup", "stored");
     for (int op = 0; op < TUNE_OP_COUNT; ++op) {
-        int wins = run->best_time[op] < WIN_MARGIN * run->default_time[op];
+        int wins = run->confirmed[op];
         const struct shape *chosen = wins ? &run->best[op] : def;
         shape_text(chosen, win_text, sizeof win_text);
         printf("  %-16s %12.3f %12.3f %7.2fx  %s%s\n", tune_op_name((enum tune_op)op), run->default_time[op] * 1e3,
@@ -327,7 +378,7 @@ static int tune_dtype(const struct tune_options *o, lcl_context *defaults, lcl_d
     shape_text(&def, def_text, sizeof def_text);
     printf("%s: defaults %s, %zu candidates\n", lcl_dtype_name(dtype), def_text, count);
     fflush(stdout);
-    int rc = measure_defaults(&run, defaults, 1);
+    int rc = measure_defaults(&run, defaults);
     for (int op = 0; op < TUNE_OP_COUNT; ++op) {
         run.best_time[op] = run.default_time[op];
         run.best[op] = def;
@@ -344,7 +395,7 @@ static int tune_dtype(const struct tune_options *o, lcl_context *defaults, lcl_d
         lcl_context_release(ctx);
     }
     if (rc == 0)
-        rc = measure_defaults(&run, defaults, 0);
+        confirm_winners(&run, defaults, &def);
     if (rc == 0) {
         report_dtype(&run, &def, params, size);
         printf("  (%u candidates skipped as unfit for the device, %u op runs failed, %u mismatched)\n", run.skipped,
