@@ -225,6 +225,10 @@ static void shape_text(const struct shape *s, char *buf, size_t size) {
     snprintf(buf, size, "vw=%u vpt=%u wgs=%zu", s->vw, s->vpt, s->wgs);
 }
 
+static int same_shape(const struct shape *a, const struct shape *b) {
+    return a->vw == b->vw && a->vpt == b->vpt && a->wgs == b->wgs;
+}
+
 /* The shape op gets from candidate s: prelu_backward keeps the default vector width, which
  * orders its slope gradient's sums (the library refuses another). */
 static struct shape op_shape(enum tune_op op, const struct shape *s, const struct shape *def) {
@@ -245,6 +249,8 @@ static void measure_candidate(struct dtype_run *run, lcl_context *ctx, const str
     for (int op = 0; op < TUNE_OP_COUNT; ++op) {
         struct shape shape = op_shape((enum tune_op)op, cand, def);
         const struct shape *s = &shape;
+        if (same_shape(s, def))
+            continue; /* prelu_backward of a candidate that differs only in vw: the defaults themselves */
         char text[64];
         shape_text(s, text, sizeof text);
         struct tune_outputs got;
@@ -304,9 +310,6 @@ static int measure_defaults(struct dtype_run *run, lcl_context *ctx) {
     return rc;
 }
 
-static int same_shape(const struct shape *a, const struct shape *b) {
-    return a->vw == b->vw && a->vpt == b->vpt && a->wgs == b->wgs;
-}
 
 /* The search keeps the least of many noisy medians, which flatters whichever candidate was
  * lucky. So each op's winner is timed again against the defaults, a call of each in turn, and
@@ -328,6 +331,11 @@ static void confirm_winner(struct dtype_run *run, lcl_context *defaults, struct 
         run->default_time[op] = median_of(d, run->o->reps);
         run->best_time[op] = median_of(w, run->o->reps);
         run->confirmed[op] = run->best_time[op] < WIN_MARGIN * run->default_time[op];
+    } else {
+        char text[64];
+        shape_text(&run->best[op], text, sizeof text);
+        printf("    %s %s: could not time the winner %s again (%s); the defaults stay\n", tune_op_name(o),
+               lcl_dtype_name(run->dtype), text, lcl_last_error());
     }
     if (!run->confirmed[op])
         run->best[op] = *def;
@@ -338,8 +346,10 @@ static void confirm_winner(struct dtype_run *run, lcl_context *defaults, struct 
 static void confirm_winners(struct dtype_run *run, lcl_context *defaults, const struct shape *def) {
     struct tune_tensors *def_t = tune_tensors_make(defaults, &run->in);
     for (int op = 0; op < TUNE_OP_COUNT; ++op) {
-        if (!def_t || same_shape(&run->best[op], def))
+        if (!def_t || same_shape(&run->best[op], def)) {
             run->best[op] = *def;
+            run->best_time[op] = run->default_time[op];
+        }
         else
             confirm_winner(run, defaults, def_t, op, def);
     }
