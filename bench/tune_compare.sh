@@ -2,7 +2,9 @@
 # Tuned against default kernel shapes, in one run: `leakycl tune` on the OpenCL device into a
 # fresh tuning cache (its wall time printed), then leakycl-bench at 2^K elements on every op,
 # ROUNDS times alternately with that cache and with LEAKYCL_TUNING=0 (the defaults), and per
-# op and dtype the median of each and default/tuned (above 1: the tuned shapes are faster).
+# op and dtype the median of each and default/tuned (above 1: the tuned shapes are faster);
+# then `leakycl tune --compare` at 2^K, which alternates the two call by call in one process
+# (on a loaded machine the bench rounds, minutes apart, see different loads).
 #
 # usage: bash bench/tune_compare.sh [BUILD_DIR [K [ROUNDS [leakycl tune options...]]]]
 #        (defaults: build, 24, 3; e.g. bash bench/tune_compare.sh build 24 3 --size 22)
@@ -50,3 +52,5 @@ for (op, dtype), t in sorted(times.items(), key=lambda kv: (kv[0][1], kv[0][0]))
     d, u = statistics.median(t["default"]), statistics.median(t["tuned"])
     print(f"{op:22} {dtype:5} {d * 1e3:11.2f} {u * 1e3:9.2f} {d / u:13.2f}x")
 PY
+
+"$build/leakycl" tune --compare --device opencl --size "$k"

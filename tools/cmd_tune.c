@@ -36,6 +36,9 @@ static const char tune_usage[] =
     "  --dtypes LIST  f32,f16,bf16,f64 (default: all the device supports)\n"
     "  --quick        two candidates per dtype, 2^16 elements, 3 calls: a smoke test\n"
     "  --dry-run      measure and print, store nothing\n"
+    "  --compare      search nothing: time the cache's entries against the defaults, a call of\n"
+    "                 each in turn per op and dtype, after checking their outputs are the same\n"
+    "                 bit for bit (default size 24, 15 calls)\n"
     "  -h, --help     show this text\n";
 
 #define MAX_CANDIDATES 64
@@ -46,7 +49,7 @@ struct tune_options {
     unsigned size_log2;
     unsigned reps;
     int dtypes[4]; /* indexed by lcl_dtype */
-    int quick, dry_run;
+    int quick, dry_run, compare;
 };
 
 struct shape {
@@ -58,11 +61,6 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* ---- options ------------------------------------------------------------------------------------- */
@@ -93,6 +91,8 @@ static int parse_options(int argc, char **argv, struct tune_options *o) {
             o->quick = 1;
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             o->dry_run = 1;
+        } else if (strcmp(argv[i], "--compare") == 0) {
+            o->compare = 1;
         } else if ((r = cli_option(argc, argv, &i, "tune", "--device", &value)) != 0) {
             if (r < 0)
                 return -1;
@@ -128,6 +128,10 @@ static int parse_options(int argc, char **argv, struct tune_options *o) {
         o->size_log2 = 16;
     if (o->quick && !repped)
         o->reps = 3;
+    if (o->compare && !o->quick && !sized)
+        o->size_log2 = 24;
+    if (o->compare && !o->quick && !repped)
+        o->reps = 15;
     return 0;
 }
 
@@ -181,32 +185,6 @@ static size_t make_grid(const struct shape *def, int quick, struct shape *out) {
 }
 
 /* ---- measuring ----------------------------------------------------------------------------------- */
-
-static double median_of(double *samples, unsigned n) {
-    qsort(samples, n, sizeof samples[0], compare_doubles);
-    return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-}
-
-/* One call of op, enqueued and waited for. */
-static int time_once(struct tune_tensors *t, lcl_context *ctx, enum tune_op op, double *seconds) {
-    double t0 = now_seconds();
-    if (tune_op_enqueue(t, op) != LCL_SUCCESS || lcl_finish(ctx) != LCL_SUCCESS)
-        return -1;
-    *seconds = now_seconds() - t0;
-    return 0;
-}
-
-/* The median of reps timed calls; the first call is warm-up. */
-static int time_op(struct tune_tensors *t, lcl_context *ctx, enum tune_op op, unsigned reps, double *median) {
-    double samples[100], warm_up = 0;
-    if (time_once(t, ctx, op, &warm_up) != 0)
-        return -1;
-    for (unsigned r = 0; r < reps; ++r)
-        if (time_once(t, ctx, op, &samples[r]) != 0)
-            return -1;
-    *median = median_of(samples, reps);
-    return 0;
-}
 
 /* One dtype's state: the inputs, the defaults' context, outputs and times, the best so far. */
 struct dtype_run {
@@ -271,7 +249,7 @@ static void measure_candidate(struct dtype_run *run, lcl_context *ctx, const str
             run->mismatches++;
             continue;
         }
-        if (time_op(t, ctx, (enum tune_op)op, run->o->reps, &median) != 0) {
+        if (tune_time_median(t, (enum tune_op)op, run->o->reps, &median) != 0) {
             run->failures++;
             continue;
         }
@@ -300,7 +278,7 @@ static int measure_defaults(struct dtype_run *run, lcl_context *ctx) {
     int rc = t ? 0 : -1;
     for (int op = 0; op < TUNE_OP_COUNT && rc == 0; ++op) {
         if (tune_op_outputs(t, (enum tune_op)op, &run->reference[op]) != LCL_SUCCESS ||
-            time_op(t, ctx, (enum tune_op)op, run->o->reps, &run->default_time[op]) != 0)
+            tune_time_median(t, (enum tune_op)op, run->o->reps, &run->default_time[op]) != 0)
             rc = -1;
         if (rc != 0)
             cli_error("tune: the defaults fail on %s %s: %s", tune_op_name((enum tune_op)op), lcl_dtype_name(run->dtype),
@@ -314,22 +292,16 @@ static int measure_defaults(struct dtype_run *run, lcl_context *ctx) {
 /* The search keeps the least of many noisy medians, which flatters whichever candidate was
  * lucky. So each op's winner is timed again against the defaults, a call of each in turn, and
  * stays only if its median is below WIN_MARGIN of theirs; the table reports these times. */
-static void confirm_winner(struct dtype_run *run, lcl_context *defaults, struct tune_tensors *def_t, int op,
-                           const struct shape *def) {
+static void confirm_winner(struct dtype_run *run, struct tune_tensors *def_t, int op, const struct shape *def) {
     char params[1024];
-    double d[100], w[100], warm_up = 0;
     lcl_context *ctx = NULL;
     struct tune_tensors *t = NULL;
     enum tune_op o = (enum tune_op)op;
     candidate_params(run->dtype, &run->best[op], def, params, sizeof params);
     int ok = lcl_context_create_tuned(run->o->device, params, &ctx) == LCL_SUCCESS &&
-             (t = tune_tensors_make(ctx, &run->in)) != NULL && time_once(t, ctx, o, &warm_up) == 0 &&
-             time_once(def_t, defaults, o, &warm_up) == 0;
-    for (unsigned r = 0; ok && r < run->o->reps; ++r)
-        ok = time_once(def_t, defaults, o, &d[r]) == 0 && time_once(t, ctx, o, &w[r]) == 0;
+             (t = tune_tensors_make(ctx, &run->in)) != NULL &&
+             tune_head_to_head(def_t, t, o, run->o->reps, &run->default_time[op], &run->best_time[op]) == 0;
     if (ok) {
-        run->default_time[op] = median_of(d, run->o->reps);
-        run->best_time[op] = median_of(w, run->o->reps);
         run->confirmed[op] = run->best_time[op] < WIN_MARGIN * run->default_time[op];
     } else {
         char text[64];
@@ -351,7 +323,7 @@ static void confirm_winners(struct dtype_run *run, lcl_context *defaults, const 
             run->best_time[op] = run->default_time[op];
         }
         else
-            confirm_winner(run, defaults, def_t, op, def);
+            confirm_winner(run, def_t, op, def);
     }
     tune_tensors_free(def_t);
 }
@@ -440,6 +412,8 @@ static int tune_run(int argc, char **argv) {
     struct tune_options o;
     if (parse_options(argc, argv, &o) != 0)
         return CLI_EXIT_USAGE;
+    if (o.compare)
+        return tune_compare(o.device, (size_t)1 << o.size_log2, o.reps, o.dtypes) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
     double start = now_seconds();
     lcl_context *defaults = NULL;
     lcl_status st = lcl_context_create_tuned(o.device, NULL, &defaults);

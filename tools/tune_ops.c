@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TUNE_ALPHA (-0.3) /* any alpha works; a negative one exercises the sign of the products */
 #define TUNE_PRELU_BATCH 4
@@ -379,4 +380,54 @@ lcl_status tune_op_outputs(struct tune_tensors *t, enum tune_op op, struct tune_
     if (st != LCL_SUCCESS)
         tune_outputs_free(o);
     return st;
+}
+
+/* ---- timing -------------------------------------------------------------------------------------- */
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *samples, unsigned n) {
+    qsort(samples, n, sizeof samples[0], compare_doubles);
+    return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+}
+
+int tune_time_once(struct tune_tensors *t, enum tune_op op, double *seconds) {
+    double t0 = now_seconds();
+    if (tune_op_enqueue(t, op) != LCL_SUCCESS || lcl_finish(t->ctx) != LCL_SUCCESS)
+        return -1;
+    *seconds = now_seconds() - t0;
+    return 0;
+}
+
+int tune_time_median(struct tune_tensors *t, enum tune_op op, unsigned reps, double *median) {
+    double samples[100], warm_up = 0;
+    if (reps > 100 || tune_time_once(t, op, &warm_up) != 0)
+        return -1;
+    for (unsigned r = 0; r < reps; ++r)
+        if (tune_time_once(t, op, &samples[r]) != 0)
+            return -1;
+    *median = median_of(samples, reps);
+    return 0;
+}
+
+int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_op op, unsigned reps,
+                      double *median_a, double *median_b) {
+    double sa[100], sb[100], warm_up = 0;
+    if (reps > 100 || tune_time_once(a, op, &warm_up) != 0 || tune_time_once(b, op, &warm_up) != 0)
+        return -1;
+    for (unsigned r = 0; r < reps; ++r)
+        if (tune_time_once(a, op, &sa[r]) != 0 || tune_time_once(b, op, &sb[r]) != 0)
+            return -1;
+    *median_a = median_of(sa, reps);
+    *median_b = median_of(sb, reps);
+    return 0;
 }

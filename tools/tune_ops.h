@@ -66,4 +66,19 @@ lcl_status tune_op_enqueue(struct tune_tensors *t, enum tune_op op);
 /* Poisons op's outputs, runs it once, waits, and reads its outputs into o. */
 lcl_status tune_op_outputs(struct tune_tensors *t, enum tune_op op, struct tune_outputs *o);
 
+/* One call of op, enqueued and waited for, in seconds of wall time; 0 on success. */
+int tune_time_once(struct tune_tensors *t, enum tune_op op, double *seconds);
+/* The median of reps timed calls after one untimed warm-up call; 0 on success. */
+int tune_time_median(struct tune_tensors *t, enum tune_op op, unsigned reps, double *median);
+/* a against b, head to head: a warm-up call of each, then reps calls of each in turn, so that
+ * both see the same load; the median of each's times. 0 on success. reps is at most 100. */
+int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_op op, unsigned reps,
+                      double *median_a, double *median_b);
+
+/* `leakycl tune --compare` (tune_compare.c): on `device`, a context reading the tuning cache
+ * against one with the defaults, per op and dtype selected in dtypes[lcl_dtype]: outputs
+ * compared bit for bit, then reps calls of each in turn on n elements. Prints a table; returns
+ * 0, or -1 after a failure or a difference (printed). */
+int tune_compare(const char *device, size_t n, unsigned reps, const int *dtypes);
+
 #endif /* LEAKYCL_TOOLS_TUNE_OPS_H */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ctest cli.tune.quick: `leakycl tune --quick` on the OpenCL device into a temporary tuning cache
 # (LEAKYCL_TUNING_FILE); before it `leakycl devices` says the device is untuned, after it tuned,
-# and ignored under LEAKYCL_TUNING=0; `leakycl check` passes on the tuned context; bad command
+# and ignored under LEAKYCL_TUNING=0; `leakycl tune --compare` finds the tuned outputs the same
+# bit for bit; `leakycl check` passes on the tuned context; bad command
 # lines exit 2 (1 for the CPU backend, which has nothing to tune) with one "leakycl: " line.
 # Without an OpenCL device it fails, never skips.
 #
@@ -48,5 +49,7 @@ entries=$(grep -c '^[a-z_]* [a-z0-9]* vw=[0-9]* vpt=[0-9]* wgs=[0-9]*$' "$LEAKYC
 grep -q "tuning: tuned ($entries op/dtype entries" "$work/after" || die "devices after tuning: $(cat "$work/after")"
 LEAKYCL_TUNING=0 "$exe" devices | grep -q 'tuning: cache ignored' || die "devices with LEAKYCL_TUNING=0"
 
+"$exe" tune --compare --quick --device opencl | tee "$work/compare"
+[ "$(grep -c ' vw=' "$work/compare")" -ge 24 ] || die "tune --compare printed too few rows"
 "$exe" check --device opencl --n 100003 | tail -1
 echo "tune: $entries entries stored and read back"
