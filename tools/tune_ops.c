@@ -3,6 +3,8 @@
  */
 #include "tune_ops.h"
 
+#include "check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,6 @@
 
 #define TUNE_ALPHA (-0.3) /* any alpha works; a negative one exercises the sign of the products */
 #define TUNE_PRELU_BATCH 4
-#define POISON_BYTE 0x5A /* finite in every dtype, so an unwritten element cannot pass as a NaN */
 
 static const char *const op_names[TUNE_OP_COUNT] = {
     "forward",       "backward",       "forward_batch",  "backward_batch",
@@ -19,98 +20,20 @@ static const char *const op_names[TUNE_OP_COUNT] = {
 
 const char *tune_op_name(enum tune_op op) { return (unsigned)op < TUNE_OP_COUNT ? op_names[op] : "?"; }
 
-/* ---- elements as bit patterns -------------------------------------------------------------------- */
+/* ---- elements as bit patterns (check.h: `leakycl check`'s formats and random data) ---------------- */
 
-struct dtype_bits {
-    unsigned bits;          /* storage width */
-    unsigned mantissa_bits; /* explicit mantissa */
-    /* +0, -0, NaN, +inf, -inf, smallest subnormal, its negative, largest subnormal */
-    uint64_t specials[8];
-};
-
-static const struct dtype_bits *bits_of(lcl_dtype dtype) {
-    static const struct dtype_bits f32 = {32, 23, {0, 0x80000000u, 0x7fc00000u, 0x7f800000u, 0xff800000u, 1, 0x80000001u,
-                                                   0x007fffffu}};
-    static const struct dtype_bits f16 = {16, 10, {0, 0x8000, 0x7e00, 0x7c00, 0xfc00, 1, 0x8001, 0x03ff}};
-    static const struct dtype_bits bf16 = {16, 7, {0, 0x8000, 0x7fc0, 0x7f80, 0xff80, 1, 0x8001, 0x007f}};
-    static const struct dtype_bits f64 = {64, 52, {0, 0x8000000000000000u, 0x7ff8000000000000u, 0x7ff0000000000000u,
-                                                   0xfff0000000000000u, 1, 0x8000000000000001u, 0x000fffffffffffffu}};
-    switch (dtype) {
-    case LCL_F16:
-        return &f16;
-    case LCL_BF16:
-        return &bf16;
-    case LCL_F64:
-        return &f64;
-    default:
-        return &f32;
-    }
-}
-
-static uint64_t get_bits(lcl_dtype dtype, const void *a, size_t i) {
-    switch (bits_of(dtype)->bits) {
-    case 16:
-        return ((const uint16_t *)a)[i];
-    case 32:
-        return ((const uint32_t *)a)[i];
-    default:
-        return ((const uint64_t *)a)[i];
-    }
-}
-
-static void set_bits(lcl_dtype dtype, void *a, size_t i, uint64_t v) {
-    switch (bits_of(dtype)->bits) {
-    case 16:
-        ((uint16_t *)a)[i] = (uint16_t)v;
-        break;
-    case 32:
-        ((uint32_t *)a)[i] = (uint32_t)v;
-        break;
-    default:
-        ((uint64_t *)a)[i] = v;
-    }
-}
-
-static uint64_t exponent_mask(const struct dtype_bits *b) {
-    uint64_t all = b->bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << b->bits) - 1);
-    uint64_t sign = (uint64_t)1 << (b->bits - 1);
-    uint64_t mantissa = ((uint64_t)1 << b->mantissa_bits) - 1;
-    return all & ~sign & ~mantissa;
-}
+static uint64_t element(lcl_dtype dtype, const void *a, size_t i) { return get_bits(a, format_of(dtype)->width, i); }
 
 static int is_nan(lcl_dtype dtype, uint64_t v) {
-    const struct dtype_bits *b = bits_of(dtype);
-    uint64_t e = exponent_mask(b);
-    return (v & e) == e && (v & (((uint64_t)1 << b->mantissa_bits) - 1)) != 0;
+    const struct format *f = format_of(dtype);
+    uint64_t mant = ((uint64_t)1 << f->mant_bits) - 1;
+    uint64_t exp = (((uint64_t)1 << f->exp_bits) - 1) << f->mant_bits;
+    return (v & exp) == exp && (v & mant) != 0;
 }
 
 /* x > 0: sign clear, not zero, not NaN. */
 static int is_positive(lcl_dtype dtype, uint64_t v) {
-    const struct dtype_bits *b = bits_of(dtype);
-    return (v >> (b->bits - 1)) == 0 && v != 0 && !is_nan(dtype, v);
-}
-
-/* v rounded toward zero to the dtype (any value will do as an input; values below fp16's
- * normal range become zero). */
-static uint64_t encode(lcl_dtype dtype, double v) {
-    float f = (float)v;
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if (dtype == LCL_F64) {
-        uint64_t d;
-        memcpy(&d, &v, sizeof d);
-        return d;
-    }
-    if (dtype == LCL_BF16)
-        return u >> 16;
-    if (dtype == LCL_F16) {
-        uint64_t sign = (u >> 16) & 0x8000u;
-        int exp = (int)((u >> 23) & 0xffu) - 127 + 15;
-        if (exp <= 0)
-            return sign;
-        return exp >= 31 ? (sign | 0x7bffu) : (sign | (uint64_t)exp << 10 | ((u >> 13) & 0x3ffu));
-    }
-    return u;
+    return (v >> (format_of(dtype)->width - 1)) == 0 && v != 0 && !is_nan(dtype, v);
 }
 
 static uint64_t next_random(uint64_t *state) { /* splitmix64 */
@@ -123,25 +46,15 @@ static uint64_t next_random(uint64_t *state) { /* splitmix64 */
 /* A value in [-4, 4). */
 static double moderate(uint64_t *state) { return (double)(next_random(state) >> 11) / 9007199254740992.0 * 8.0 - 4.0; }
 
-/* Every 16th element a special (cycling through them), the others half raw bit patterns (any
- * sign and magnitude, NaNs included) and half moderate values. */
-static void fill_any(lcl_dtype dtype, void *a, size_t n, uint64_t *state) {
-    const struct dtype_bits *b = bits_of(dtype);
-    uint64_t width_mask = b->bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << b->bits) - 1);
-    for (size_t i = 0; i < n; ++i) {
-        uint64_t r = next_random(state);
-        uint64_t v = i % 16 == 0 ? b->specials[(i / 16) % 8] : (r & 1) ? (r >> 1) & width_mask : encode(dtype, moderate(state));
-        set_bits(dtype, a, i, v);
-    }
-}
-
-/* The same without NaN and inf, and without overflow in the slope gradient's sums. */
+/* Moderate values, every 16th element instead +0, -0, the smallest or the largest subnormal of
+ * either sign: no NaN, no inf, and no overflow in the slope gradient's sums. */
 static void fill_finite(lcl_dtype dtype, void *a, size_t n, uint64_t *state) {
-    static const size_t finite_specials[] = {0, 1, 5, 6, 7}; /* +-0 and subnormals */
-    const struct dtype_bits *b = bits_of(dtype);
+    const struct format *f = format_of(dtype);
+    uint64_t sign = (uint64_t)1 << (f->width - 1), largest_subnormal = ((uint64_t)1 << f->mant_bits) - 1;
+    const uint64_t specials[] = {0, sign, 1, sign | 1, largest_subnormal, sign | largest_subnormal};
     for (size_t i = 0; i < n; ++i) {
-        uint64_t v = i % 16 == 0 ? b->specials[finite_specials[(i / 16) % 5]] : encode(dtype, moderate(state));
-        set_bits(dtype, a, i, v);
+        uint64_t v = i % 16 == 0 ? specials[(i / 16) % 6] : encode(dtype, moderate(state));
+        set_bits(a, f->width, i, v);
     }
 }
 
@@ -160,15 +73,17 @@ int tune_inputs_make(struct tune_inputs *in, lcl_dtype dtype, size_t n, uint64_t
         tune_inputs_free(in);
         return -1;
     }
+    const struct format *f = format_of(dtype);
+    const double alphas[] = {TUNE_ALPHA};
     uint64_t state = seed;
-    fill_any(dtype, in->x, n, &state);
-    fill_any(dtype, in->dy, n, &state);
+    fill_random(f, in->x, n, seed, alphas, 1);
+    fill_random(f, in->dy, n, seed + 1, alphas, 1);
     fill_finite(dtype, in->px, n, &state);
     fill_finite(dtype, in->pdy, n, &state);
     for (size_t c = 0; c < TUNE_PRELU_CHANNELS; ++c)
-        set_bits(dtype, in->slopes, c, encode(dtype, moderate(&state) / 4.0 + 0.5)); /* [-0.5, 1.5) */
+        set_bits(in->slopes, f->width, c, encode(dtype, moderate(&state) / 4.0 + 0.5)); /* [-0.5, 1.5) */
     for (size_t i = 0; i < n; ++i)
-        if (is_positive(dtype, get_bits(dtype, in->x, i)))
+        if (is_positive(dtype, element(dtype, in->x, i)))
             in->mask[i / 32] |= (uint32_t)1 << (i % 32);
     return 0;
 }
@@ -194,7 +109,7 @@ void tune_outputs_free(struct tune_outputs *o) {
 /* The first index where a and b differ (NaN equal to NaN), or n. */
 static size_t first_difference(lcl_dtype dtype, const void *a, const void *b, size_t n) {
     for (size_t i = 0; i < n; ++i) {
-        uint64_t u = get_bits(dtype, a, i), v = get_bits(dtype, b, i);
+        uint64_t u = element(dtype, a, i), v = element(dtype, b, i);
         if (u != v && !(is_nan(dtype, u) && is_nan(dtype, v)))
             return i;
     }
@@ -206,7 +121,7 @@ int tune_outputs_same(const struct tune_inputs *in, enum tune_op op, const struc
     size_t i = first_difference(in->dtype, a->out, b->out, in->n);
     if (i < in->n) {
         snprintf(msg, size, "element %zu: 0x%llx against the defaults' 0x%llx", i,
-                 (unsigned long long)get_bits(in->dtype, b->out, i), (unsigned long long)get_bits(in->dtype, a->out, i));
+                 (unsigned long long)element(in->dtype, b->out, i), (unsigned long long)element(in->dtype, a->out, i));
         return 0;
     }
     if (op == TUNE_PRELU_BACKWARD) {
