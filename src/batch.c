@@ -240,8 +240,8 @@ static lcl_status run_verified(lcl_context *ctx, const struct lcl__batch *b) {
         in[2 * i] = b->x[i];
         in[2 * i + 1] = b->dy ? b->dy[i] : NULL;
     }
-    struct lcl__verified v = {
-        b->fn, b, in, 2 * b->count, (const lcl_tensor *const *)b->out, b->count, launch, recompute, compare};
+    struct lcl__verified v = {b->fn,    b,      in,        2 * b->count, (const lcl_tensor *const *)b->out,
+                              b->count, launch, recompute, compare};
     lcl_status st = lcl__verify(ctx, &v);
     free(in);
     return st;

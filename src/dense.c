@@ -27,14 +27,17 @@ static lcl_status validate(const char *fn, lcl_context *ctx, const struct lcl__d
     return st == LCL_SUCCESS ? lcl__check_overlaps(fn, args, count) : st;
 }
 
-#define IN(name, t, n) {name, SIZE_MAX, t, n, LCL_F32, 0, 0}
-#define OUT(name, t, n) {name, SIZE_MAX, t, n, LCL_F32, LCL__ARG_OUTPUT | LCL__ARG_OPTIONAL, 0}
+#define IN(name, t, n)                                                                                                 \
+    { name, SIZE_MAX, t, n, LCL_F32, 0, 0 }
+#define OUT(name, t, n)                                                                                                \
+    { name, SIZE_MAX, t, n, LCL_F32, LCL__ARG_OUTPUT | LCL__ARG_OPTIONAL, 0 }
 
 lcl_status lcl_dense_forward(lcl_context *ctx, size_t batch, size_t in, size_t out, double alpha, const lcl_tensor *x,
                              const lcl_tensor *w, const lcl_tensor *b, lcl_tensor *y) {
     static const char fn[] = "lcl_dense_forward";
     struct lcl__dense call = {batch, in, out, alpha};
-    struct lcl__arg args[] = {IN("x", x, batch * in), IN("w", w, out * in),
+    struct lcl__arg args[] = {IN("x", x, batch * in),
+                              IN("w", w, out * in),
                               {"y", SIZE_MAX, y, batch * out, LCL_F32, LCL__ARG_OUTPUT, 0},
                               {"b", SIZE_MAX, b, out, LCL_F32, LCL__ARG_OPTIONAL, 0}};
     lcl_status st = validate(fn, ctx, &call, args, 4);
@@ -50,7 +53,7 @@ lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in, size_t 
                               lcl_tensor *dw, lcl_tensor *db) {
     static const char fn[] = "lcl_dense_backward";
     struct lcl__dense call = {batch, in, out, alpha};
-    struct lcl__arg args[] = {IN("x", x, batch * in),    IN("w", w, out * in),     IN("y", y, batch * out),
+    struct lcl__arg args[] = {IN("x", x, batch * in),    IN("w", w, out * in),      IN("y", y, batch * out),
                               IN("dy", dy, batch * out), OUT("dx", dx, batch * in), OUT("dw", dw, out * in),
                               OUT("db", db, out)};
     lcl_status st = validate(fn, ctx, &call, args, 7);

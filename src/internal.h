@@ -55,14 +55,14 @@ struct lcl__tunables {
                                `chunk` contiguous vectors per work-item */
     size_t work_group_size; /* [LCL_WG] launch width, a divisor of the rounded-up global size */
     unsigned vector_width[LCL__FLOAT_DTYPE_COUNT]; /* [LCL_VEC] elements per vector, per dtype */
-    unsigned chunk;                 /* [LCL_CHUNK] vectors per work-item of the plain kernels */
-    bool nontemporal;               /* [LCL_NT] non-temporal stores (clang: PoCL) */
-    bool soft_half;                 /* [LCL_SOFT_HALF] f16 through integer arithmetic, not vload_half */
-    unsigned mask_words[LCL__FLOAT_DTYPE_COUNT]; /* [LCL_MASK_WORDS] sign-mask words per work-item, CPU shape */
-    unsigned batch_vectors;         /* [LCL_BATCH_VECTORS] vectors per work-item of a batch, GPU shape */
-    unsigned prelu_fold;            /* [LCL_PRELU_FOLD] partials per work-item of the dalpha fold, GPU shape */
-    unsigned prelu_column_vectors;  /* [LCL_PRELU_COLVECS] vectors of columns per work-item, dalpha by columns */
-    unsigned dense_columns;         /* [LCL_DENSE_COLS] columns per work-item of the dense backward's dz */
+    unsigned chunk;                                /* [LCL_CHUNK] vectors per work-item of the plain kernels */
+    bool nontemporal;                              /* [LCL_NT] non-temporal stores (clang: PoCL) */
+    bool soft_half;                                /* [LCL_SOFT_HALF] f16 through integer arithmetic, not vload_half */
+    unsigned mask_words[LCL__FLOAT_DTYPE_COUNT];   /* [LCL_MASK_WORDS] sign-mask words per work-item, CPU shape */
+    unsigned batch_vectors;                        /* [LCL_BATCH_VECTORS] vectors per work-item of a batch, GPU shape */
+    unsigned prelu_fold;           /* [LCL_PRELU_FOLD] partials per work-item of the dalpha fold, GPU shape */
+    unsigned prelu_column_vectors; /* [LCL_PRELU_COLVECS] vectors of columns per work-item, dalpha by columns */
+    unsigned dense_columns;        /* [LCL_DENSE_COLS] columns per work-item of the dense backward's dz */
 };
 /* The tunables in force per op and dtype: ctx->tune overlaid by the tuning cache (opencl/tuning.c). */
 struct lcl__tuning {
@@ -97,12 +97,12 @@ struct lcl_context {
     cl_context cl_ctx;
     cl_command_queue queue;
     bool has_fp64;
-    bool verify;                                   /* LEAKYCL_VERIFY=1 at creation */
-    char *kernel_dir;                              /* LEAKYCL_KERNEL_DIR at creation, or NULL */
-    cl_ulong max_alloc;                            /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
-    struct lcl__tunables tune;                     /* the kernels' build options and launch shapes */
-    pthread_mutex_t lock; /* guards programs and kernel pools, and creates host_queue */
-    struct lcl__tuning tuning;                   /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
+    bool verify;               /* LEAKYCL_VERIFY=1 at creation */
+    char *kernel_dir;          /* LEAKYCL_KERNEL_DIR at creation, or NULL */
+    cl_ulong max_alloc;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
+    struct lcl__tunables tune; /* the kernels' build options and launch shapes */
+    pthread_mutex_t lock;      /* guards programs and kernel pools, and creates host_queue */
+    struct lcl__tuning tuning;  /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
     struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tuned op */
     /* Host arrays (host.c, offload.c). */
     cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
@@ -181,9 +181,9 @@ struct lcl__prelu {
 };
 /* dalpha's partition (both backends): blocks of LCL__PRELU_BLOCK elements of one channel, or, for
  * an inner shorter than LCL__PRELU_BLOCK / 2 and a batch of at least LCL__PRELU_ROWS, column sums
- * over blocks of LCL__PRELU_ROWS rows. On GPU-shaped devices, more than LCL__PRELU_FOLD partials
- * of a channel are first folded in parallel (opencl/prelu.c); the sums then differ from the CPU
- * backend's within the bound verify.c checks. */
+ * over blocks of LCL__PRELU_ROWS rows. On GPU-shaped devices, more than prelu_fold (a tunable)
+ * partials of a channel are first folded in parallel (opencl/prelu.c); the sums then differ from
+ * the CPU backend's within the bound prelu.c's LEAKYCL_VERIFY checks. */
 #define LCL__PRELU_BLOCK 512
 #define LCL__PRELU_ROWS 256
 static inline bool lcl__prelu_by_columns(const struct lcl__prelu *call) {

@@ -64,9 +64,11 @@ static lcl_status run(const char *fn, lcl_context *ctx, const struct eltwise *e)
 
 static lcl_status eltwise(const char *fn, const char *const names[3], lcl_context *ctx, double alpha,
                           const lcl_tensor *sel, const lcl_tensor *grad, lcl_tensor *out) {
-    struct eltwise e = {{names[1] ? LCL__OP_BACKWARD : LCL__OP_FORWARD, sel ? sel->dtype : LCL_F32, alpha,
-                         sel ? sel->n : 0},
-                        sel, grad, out};
+    struct eltwise e = {
+        {names[1] ? LCL__OP_BACKWARD : LCL__OP_FORWARD, sel ? sel->dtype : LCL_F32, alpha, sel ? sel->n : 0},
+        sel,
+        grad,
+        out};
     lcl_status st = validate(fn, names, ctx, &e);
     /* With alpha >= 0, y > 0 exactly when x > 0: the backward kernel selecting on y is exact. */
     if (st == LCL_SUCCESS && names[0][0] == 'y' && alpha < 0)

@@ -35,11 +35,12 @@ static lcl_status check_arg(const char *fn, const lcl_context *ctx, const struct
     char buf[64];
     const lcl_tensor *t = a->t;
     if (!t)
-        return (a->flags & LCL__ARG_OPTIONAL) ? LCL_SUCCESS
-                                               : lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
-                                                           label(a, buf, sizeof buf));
+        return (a->flags & LCL__ARG_OPTIONAL)
+                   ? LCL_SUCCESS
+                   : lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn, label(a, buf, sizeof buf));
     if (t->ctx != ctx)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s belongs to another context", fn, label(a, buf, sizeof buf));
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s belongs to another context", fn,
+                         label(a, buf, sizeof buf));
     if (t->dtype != a->dtype)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: %s is %s, not %s", fn, label(a, buf, sizeof buf),
                          lcl_dtype_name(t->dtype), lcl_dtype_name(a->dtype));

@@ -85,8 +85,9 @@ lcl_status lcl__verify(lcl_context *ctx, const struct lcl__verified *v) {
     void **in = calloc(v->in_count ? v->in_count : 1, sizeof *in);
     void **got = calloc(v->out_count, sizeof *got);
     void **want = calloc(v->out_count, sizeof *want);
-    lcl_status st = in && got && want ? LCL_SUCCESS
-                                      : lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: LEAKYCL_VERIFY: out of host memory", v->fn);
+    lcl_status st = in && got && want
+                        ? LCL_SUCCESS
+                        : lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: LEAKYCL_VERIFY: out of host memory", v->fn);
     for (size_t i = 0; i < v->in_count && st == LCL_SUCCESS; ++i)
         st = snapshot(v->in[i], &in[i]);
     if (st == LCL_SUCCESS)

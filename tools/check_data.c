@@ -224,7 +224,7 @@ static uint64_t random_element(const struct format *fmt, uint64_t *rng, const do
 }
 
 void fill_random(const struct format *fmt, void *array, size_t n, uint64_t seed, const double *alphas,
-                        size_t alpha_count) {
+                 size_t alpha_count) {
     uint64_t rng = seed;
     for (size_t i = 0; i < n; i++) {
         set_bits(array, fmt->width, i, random_element(fmt, &rng, alphas, alpha_count));

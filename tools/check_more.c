@@ -287,9 +287,7 @@ static void check_more_op(lcl_context *ctx, lcl_context *ref, const struct forma
     int pass = vs_cpu.mismatches == 0 && bad_bits == 0;
     char ulp[32];
     printf("%s  %-21s %-4s alpha=%-8g %zu elements, max diff %s%s\n", pass ? "PASS" : "FAIL", more_names[op], dname,
-           alpha, count,
-           format_ulp(vs_cpu.max_ulp, ulp, sizeof ulp),
-           masked ? ", mask bits = (x > 0)" : "");
+           alpha, count, format_ulp(vs_cpu.max_ulp, ulp, sizeof ulp), masked ? ", mask bits = (x > 0)" : "");
     if (vs_cpu.mismatches != 0) {
         size_t i = vs_cpu.first;
         printf("      device vs CPU backend: %zu of %zu elements differ; first at [%zu]:", vs_cpu.mismatches, count, i);

@@ -77,7 +77,7 @@ LCL__INLINE LCL__AVX2_F16C __m256i f16_scaled(__m256i raw, __m256 a) {
 /* ---- forward: y and the mask, a word (32 elements) per iteration --------------------------- */
 
 LCL__AVX2 void lcl__mask_forward_f32_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
-                                     bool stream) {
+                                          bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha), zero = _mm256_setzero_ps();
     for (size_t w = w0; w < w1; ++w) {
         const float *xw = (const float *)x + 32 * w;
@@ -98,7 +98,7 @@ LCL__AVX2 void lcl__mask_forward_f32_avx2(size_t w0, size_t w1, double alpha, co
 }
 
 LCL__AVX2 void lcl__mask_forward_f64_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
-                                     bool stream) {
+                                          bool stream) {
     const __m256d a = _mm256_set1_pd(alpha), zero = _mm256_setzero_pd();
     for (size_t w = w0; w < w1; ++w) {
         const double *xw = (const double *)x + 32 * w;
@@ -119,7 +119,7 @@ LCL__AVX2 void lcl__mask_forward_f64_avx2(size_t w0, size_t w1, double alpha, co
 }
 
 LCL__AVX2 void lcl__mask_forward_bf16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
-                                      bool stream) {
+                                           bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *xw = (const char *)x + 64 * w;
@@ -135,8 +135,8 @@ LCL__AVX2 void lcl__mask_forward_bf16_avx2(size_t w0, size_t w1, double alpha, c
         _mm_sfence();
 }
 
-LCL__AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y, uint32_t *mask,
-                                          bool stream) {
+LCL__AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alpha, const void *x, void *y,
+                                               uint32_t *mask, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *xw = (const char *)x + 64 * w;
@@ -155,7 +155,7 @@ LCL__AVX2_F16C void lcl__mask_forward_f16_avx2(size_t w0, size_t w1, double alph
 /* ---- backward: dx from the mask and dy ------------------------------------------------------ */
 
 LCL__AVX2 void lcl__mask_backward_f32_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
-                                      void *dx, bool stream) {
+                                           void *dx, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const float *gw = (const float *)dy + 32 * w;
@@ -173,7 +173,7 @@ LCL__AVX2 void lcl__mask_backward_f32_avx2(size_t w0, size_t w1, double alpha, c
 }
 
 LCL__AVX2 void lcl__mask_backward_f64_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
-                                      void *dx, bool stream) {
+                                           void *dx, bool stream) {
     const __m256d a = _mm256_set1_pd(alpha);
     for (size_t w = w0; w < w1; ++w) {
         const double *gw = (const double *)dy + 32 * w;
@@ -191,7 +191,7 @@ LCL__AVX2 void lcl__mask_backward_f64_avx2(size_t w0, size_t w1, double alpha, c
 }
 
 LCL__AVX2 void lcl__mask_backward_bf16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
-                                       void *dx, bool stream) {
+                                            void *dx, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *gw = (const char *)dy + 64 * w;
@@ -206,8 +206,8 @@ LCL__AVX2 void lcl__mask_backward_bf16_avx2(size_t w0, size_t w1, double alpha, 
         _mm_sfence();
 }
 
-LCL__AVX2_F16C void lcl__mask_backward_f16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask, const void *dy,
-                                           void *dx, bool stream) {
+LCL__AVX2_F16C void lcl__mask_backward_f16_avx2(size_t w0, size_t w1, double alpha, const uint32_t *mask,
+                                                const void *dy, void *dx, bool stream) {
     const __m256 a = _mm256_set1_ps((float)alpha);
     for (size_t w = w0; w < w1; ++w) {
         const char *gw = (const char *)dy + 64 * w;

@@ -29,7 +29,7 @@ lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, con
 
 lcl_status lcl__cl_eltwise(lcl_context *ctx, const struct lcl__eltwise *call, const lcl_tensor *sel,
                            const lcl_tensor *grad, lcl_tensor *out) {
-    struct lcl__cl_operands ops = {sel->storage->mem, sel->offset, grad ? grad->storage->mem : NULL,
+    struct lcl__cl_operands ops = {sel->storage->mem,       sel->offset,       grad ? grad->storage->mem : NULL,
                                    grad ? grad->offset : 0, out->storage->mem, out->offset};
     return lcl__cl_eltwise_enqueue(ctx, ctx->queue, call, &ops, 0, NULL, NULL);
 }

@@ -47,7 +47,7 @@ void lcl__launch_arg(struct lcl__launch *l, size_t size, const void *value);
 void lcl__launch_mem(struct lcl__launch *l, cl_mem mem);
 void lcl__launch_ulong(struct lcl__launch *l, size_t value);
 void lcl__launch_tensor(struct lcl__launch *l, const lcl_tensor *t); /* its buffer and element offset */
-void lcl__launch_alpha(struct lcl__launch *l, double alpha);        /* rounded to the dtype's compute type */
+void lcl__launch_alpha(struct lcl__launch *l, double alpha);         /* rounded to the dtype's compute type */
 lcl_status lcl__launch_end(lcl_context *ctx, struct lcl__launch *l, size_t items);
 /* The same on `queue` after the events in `wait`; *event (if not NULL) is its event. */
 lcl_status lcl__launch_end_on(lcl_context *ctx, struct lcl__launch *l, size_t items, cl_command_queue queue,

@@ -69,7 +69,7 @@ int lcl__tunables_options(const struct lcl__tunables *t, lcl_dtype dtype, char *
                     "-w -D%s -DLCL_GPU_SHAPE=%d -DLCL_VEC=%u -DLCL_CHUNK=%u -DLCL_NT=%d -DLCL_SOFT_HALF=%d "
                     "-DLCL_WG=%zu -DLCL_MASK_WORDS=%u -DLCL_BATCH_VECTORS=%u -DLCL_BATCH_FIELDS=%d -DLCL_PRELU_FOLD=%u "
                     "-DLCL_PRELU_COLVECS=%u -DLCL_DENSE_COLS=%u",
-                    dtype_macros[dtype], t->gpu_shape ? 1 : 0, t->vector_width[dtype], t->chunk,
-                    t->nontemporal ? 1 : 0, t->soft_half ? 1 : 0, t->work_group_size, t->mask_words[dtype], t->batch_vectors,
-                    LCL__BATCH_FIELDS, t->prelu_fold, t->prelu_column_vectors, t->dense_columns);
+                    dtype_macros[dtype], t->gpu_shape ? 1 : 0, t->vector_width[dtype], t->chunk, t->nontemporal ? 1 : 0,
+                    t->soft_half ? 1 : 0, t->work_group_size, t->mask_words[dtype], t->batch_vectors, LCL__BATCH_FIELDS,
+                    t->prelu_fold, t->prelu_column_vectors, t->dense_columns);
 }

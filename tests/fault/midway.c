@@ -23,8 +23,8 @@ static void problem(const char *what, const char *detail) {
 
 /* Signs, zeros, NaN, infinities and subnormals among ordinary values. */
 static void fill(float *p, size_t n, uint32_t seed) {
-    static const uint32_t special[] = {0x00000000u, 0x80000000u, 0x7fc00000u, 0x7f800000u, 0xff800000u, 0x00000001u,
-                                       0x807fffffu};
+    static const uint32_t special[] = {0x00000000u, 0x80000000u, 0x7fc00000u, 0x7f800000u,
+                                       0xff800000u, 0x00000001u, 0x807fffffu};
     for (size_t i = 0; i < n; ++i) {
         seed = seed * 1664525u + 1013904223u;
         uint32_t u = i % 17 == 0 ? special[(seed >> 8) % 7] : (seed & 0xbfffffffu) | 0x30000000u;
@@ -53,8 +53,8 @@ int main(int argc, char **argv) {
     fill(dy, N, 2);
     memcpy(x_copy, x, N * sizeof *x);
     memcpy(dy_copy, dy, N * sizeof *dy);
-    lcl_status st = backward ? lcl_backward_host(ctx, LCL_F32, N, 0.5, x, dy, out)
-                             : lcl_forward_host(ctx, LCL_F32, N, 0.5, x, out);
+    lcl_status st =
+        backward ? lcl_backward_host(ctx, LCL_F32, N, 0.5, x, dy, out) : lcl_forward_host(ctx, LCL_F32, N, 0.5, x, out);
     if (st != LCL_ERROR_OPENCL)
         problem("the failing call did not return LCL_ERROR_OPENCL", lcl_status_string(st));
     if (!strstr(lcl_last_error(), "clEnqueueNDRangeKernel") || !strstr(lcl_last_error(), "chunk 3 of 11"))
@@ -62,10 +62,12 @@ int main(int argc, char **argv) {
     if (memcmp(x, x_copy, N * sizeof *x) != 0 || memcmp(dy, dy_copy, N * sizeof *dy) != 0)
         problem("the failed out-of-place call changed an input", NULL);
     /* The staging and the queues serve the next call, bit for bit the CPU backend's result. */
-    st = backward ? lcl_backward_host(ctx, LCL_F32, N, 0.5, x, dy, out) : lcl_forward_host(ctx, LCL_F32, N, 0.5, x, out);
+    st =
+        backward ? lcl_backward_host(ctx, LCL_F32, N, 0.5, x, dy, out) : lcl_forward_host(ctx, LCL_F32, N, 0.5, x, out);
     if (st != LCL_SUCCESS)
         problem("the call after the failure failed", lcl_last_error());
-    st = backward ? lcl_backward_host(cpu, LCL_F32, N, 0.5, x, dy, want) : lcl_forward_host(cpu, LCL_F32, N, 0.5, x, want);
+    st = backward ? lcl_backward_host(cpu, LCL_F32, N, 0.5, x, dy, want)
+                  : lcl_forward_host(cpu, LCL_F32, N, 0.5, x, want);
     if (st != LCL_SUCCESS)
         problem("the CPU backend failed", lcl_last_error());
     for (size_t i = 0; i < N; ++i) {

@@ -296,7 +296,7 @@ static size_t dense_checks(void) {
     return runs;
 }
 
-/* PReLU's slope gradient with more than LCL__PRELU_FOLD (256) partials per channel, which GPU
+/* PReLU's slope gradient with more than prelu_fold (256, a tunable) partials per channel, which GPU
  * shapes fold in parallel first (prelu.cl's lcl_prelu_fold): inner 129, batch 512 in blocks of
  * 256 rows gives 258 column partials. Only where the kernel shapes are a GPU's. */
 static size_t fold_check(void) {
