@@ -36,8 +36,9 @@ static void remove_cache(void) {
 
 TestSuite(tuning, .init = use_fresh_cache, .fini = remove_cache);
 
-static const char *const ops[] = {"forward",        "backward",      "forward_batch",  "backward_batch", "prelu_forward",
-                                  "prelu_backward", "forward_masked", "backward_masked", "dense"};
+static const char *const ops[] = {"forward",        "backward",        "forward_batch",
+                                  "backward_batch", "prelu_forward",   "prelu_backward",
+                                  "forward_masked", "backward_masked", "dense"};
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
 static lcl_context *opencl_context(void) {
@@ -313,7 +314,8 @@ Test(tuning, corrupt_and_foreign_files_are_ignored) {
         const char *what, *text;
     } cases[] = {
         {"empty", ""},
-        {"garbage", "\x7f" "ELF\x01\x02 binary junk\n"},
+        {"garbage", "\x7f"
+                    "ELF\x01\x02 binary junk\n"},
         {"another header", "leakycl-tuning 2\n@DEVICE\n" GOOD},
         {"no header", "@DEVICE\n" GOOD},
         {"an entry before any device", "leakycl-tuning 1\n" GOOD "@DEVICE\n" GOOD},
@@ -352,8 +354,8 @@ Test(tuning, damaged_caches_never_crash, .timeout = 300) {
     lcl_context *ctx = opencl_context();
     struct shape a = shape_a(read_shape(ctx, "forward", LCL_F32)), b = shape_b(read_shape(ctx, "forward", LCL_F64));
     char params[256];
-    snprintf(params, sizeof params, "forward f32 vw=%u vpt=%u wgs=%zu\nbackward f64 vw=%u vpt=%u wgs=%zu\n", a.vw, a.vpt,
-             a.wgs, b.vw, b.vpt, b.wgs);
+    snprintf(params, sizeof params, "forward f32 vw=%u vpt=%u wgs=%zu\nbackward f64 vw=%u vpt=%u wgs=%zu\n", a.vw,
+             a.vpt, a.wgs, b.vw, b.vpt, b.wgs);
     OK(lcl_tuning_store(ctx, params));
     static char valid[4096];
     snprintf(valid, sizeof valid, "%s", read_file(cache));
@@ -610,9 +612,9 @@ static void run_batches(lcl_context *ctx, const struct inputs *in, struct result
 /* PReLU on [11, 3, 1001] (blocks of a channel) and [300, 5, 3] (columns), with the slope gradient. */
 static void run_prelu(lcl_context *ctx, const struct inputs *in, struct results *r) {
     static const size_t layouts[2][2] = {{3, 1001}, {5, 3}};
-    static const char *const labels[2][3] = {{"prelu_forward", "prelu_backward dx", "prelu_backward dalpha"},
-                                             {"prelu_forward (columns)", "prelu_backward dx (columns)",
-                                              "prelu_backward dalpha (columns)"}};
+    static const char *const labels[2][3] = {
+        {"prelu_forward", "prelu_backward dx", "prelu_backward dalpha"},
+        {"prelu_forward (columns)", "prelu_backward dx (columns)", "prelu_backward dalpha (columns)"}};
     lcl_dtype d = in->dtype;
     for (size_t l = 0; l < 2; ++l) {
         size_t channels = layouts[l][0], inner = layouts[l][1];

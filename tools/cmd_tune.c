@@ -80,8 +80,8 @@ static int parse_dtypes(const char *text, int *dtypes) {
 
 static int parse_options(int argc, char **argv, struct tune_options *o) {
     const char *env = getenv("LEAKYCL_DEVICE");
-    *o = (struct tune_options){.device = env && *env ? env : "opencl", .size_log2 = 22, .reps = 7,
-                               .dtypes = {1, 1, 1, 1}};
+    *o = (struct tune_options){
+        .device = env && *env ? env : "opencl", .size_log2 = 22, .reps = 7, .dtypes = {1, 1, 1, 1}};
     int sized = 0, repped = 0;
     for (int i = 1; i < argc; i++) {
         const char *value = NULL;
@@ -281,13 +281,12 @@ static int measure_defaults(struct dtype_run *run, lcl_context *ctx) {
             tune_time_median(t, (enum tune_op)op, run->o->reps, &run->default_time[op]) != 0)
             rc = -1;
         if (rc != 0)
-            cli_error("tune: the defaults fail on %s %s: %s", tune_op_name((enum tune_op)op), lcl_dtype_name(run->dtype),
-                      lcl_last_error());
+            cli_error("tune: the defaults fail on %s %s: %s", tune_op_name((enum tune_op)op),
+                      lcl_dtype_name(run->dtype), lcl_last_error());
     }
     tune_tensors_free(t);
     return rc;
 }
-
 
 /* The search keeps the least of many noisy medians, which flatters whichever candidate was
  * lucky. So each op's winner is timed again against the defaults, a call of each in turn, and
@@ -321,8 +320,7 @@ static void confirm_winners(struct dtype_run *run, lcl_context *defaults, const 
         if (!def_t || same_shape(&run->best[op], def)) {
             run->best[op] = *def;
             run->best_time[op] = run->default_time[op];
-        }
-        else
+        } else
             confirm_winner(run, def_t, op, def);
     }
     tune_tensors_free(def_t);
@@ -338,7 +336,8 @@ static void report_dtype(struct dtype_run *run, const struct shape *def, char *p
         const struct shape *chosen = wins ? &run->best[op] : def;
         shape_text(chosen, win_text, sizeof win_text);
         printf("  %-16s %12.3f %12.3f %7.2fx  %s%s\n", tune_op_name((enum tune_op)op), run->default_time[op] * 1e3,
-               run->best_time[op] * 1e3, run->default_time[op] / run->best_time[op], win_text, wins ? "" : " (defaults)");
+               run->best_time[op] * 1e3, run->default_time[op] / run->best_time[op], win_text,
+               wins ? "" : " (defaults)");
         size_t at = strlen(params);
         snprintf(params + at, size - at, "%s %s %s\n", tune_op_name((enum tune_op)op), lcl_dtype_name(run->dtype),
                  win_text);

@@ -62,7 +62,8 @@ int tune_compare(const char *device, size_t n, unsigned reps, const int *dtypes)
     if (st == LCL_SUCCESS)
         st = lcl_context_create(device, &tuned);
     if (st != LCL_SUCCESS || lcl_context_backend(defaults) != LCL_BACKEND_OPENCL) {
-        cli_error("tune: device '%s': %s", device, st != LCL_SUCCESS ? lcl_last_error() : "the CPU backend has no kernel parameters");
+        cli_error("tune: device '%s': %s", device,
+                  st != LCL_SUCCESS ? lcl_last_error() : "the CPU backend has no kernel parameters");
         lcl_context_release(defaults);
         lcl_context_release(tuned);
         return -1;

@@ -334,8 +334,8 @@ int tune_time_median(struct tune_tensors *t, enum tune_op op, unsigned reps, dou
     return 0;
 }
 
-int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_op op, unsigned reps,
-                      double *median_a, double *median_b) {
+int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_op op, unsigned reps, double *median_a,
+                      double *median_b) {
     double sa[100], sb[100], warm_up = 0;
     if (reps > 100 || tune_time_once(a, op, &warm_up) != 0 || tune_time_once(b, op, &warm_up) != 0)
         return -1;

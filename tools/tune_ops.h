@@ -72,8 +72,8 @@ int tune_time_once(struct tune_tensors *t, enum tune_op op, double *seconds);
 int tune_time_median(struct tune_tensors *t, enum tune_op op, unsigned reps, double *median);
 /* a against b, head to head: a warm-up call of each, then reps calls of each in turn, so that
  * both see the same load; the median of each's times. 0 on success. reps is at most 100. */
-int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_op op, unsigned reps,
-                      double *median_a, double *median_b);
+int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_op op, unsigned reps, double *median_a,
+                      double *median_b);
 
 /* `leakycl tune --compare` (tune_compare.c): on `device`, a context reading the tuning cache
  * against one with the defaults, per op and dtype selected in dtypes[lcl_dtype]: outputs

@@ -136,8 +136,8 @@ static const char *unfit_reason(const struct shape *t, const struct shape *def, 
  * width, because its slope gradient sums each block's products in LCL_VEC lane sums
  * (prelu.cl), so the width sets the summation order and thus dalpha's bits; its other values
  * only distribute the fixed blocks over work-items. */
-static const char *entry_unfit_reason(enum lcl__tune_op op, const struct shape *t,
-                                      const struct shape *def, size_t max_wg) {
+static const char *entry_unfit_reason(enum lcl__tune_op op, const struct shape *t, const struct shape *def,
+                                      size_t max_wg) {
     if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
         return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
     return unfit_reason(t, def, max_wg);
@@ -616,8 +616,7 @@ lcl_status lcl_tuning_store(const lcl_context *ctx, const char *params) {
         return lcl__fail(LCL_ERROR_OPENCL, "%s: cannot read the device's name and versions", fn);
     struct text text = {0};
     compose_cache(path, key, &ov, &text);
-    st = text.failed ? lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: out of host memory", fn)
-                     : write_atomically(path, &text);
+    st = text.failed ? lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: out of host memory", fn) : write_atomically(path, &text);
     free(text.data);
     return st;
 }
