@@ -48,61 +48,50 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
 #if LCL_GPU_SHAPE
 /* GPUs: a work-item takes up to LCL_BATCH_VECTORS vectors of its item, `span` work-items apart
  * (the item's work-item count), so that a warp's accesses stay contiguous and the lookup above
- * is paid once per several vectors; the item's first work-item also does the ragged tail. */
-#define LCL_BATCH_STRIDED(FAST, VECTOR_BODY_FAST, VECTOR_BODY, SCALAR_BODY)                                  \
-    ulong span = table[item + 1] - table[item];                                                              \
-    ulong j = gid - table[item];                                                                             \
-    ulong vectors = n / LCL_VEC;                                                                             \
-    if (FAST) {                                                                                              \
-        for (ulong v = j; v < vectors; v += span) {                                                          \
-            VECTOR_BODY_FAST                                                                                 \
-        }                                                                                                    \
-    } else {                                                                                                 \
-        for (ulong v = j; v < vectors; v += span) {                                                          \
-            VECTOR_BODY                                                                                      \
-        }                                                                                                    \
-    }                                                                                                        \
-    if (j == 0) {                                                                                            \
-        for (ulong i = vectors * LCL_VEC; i < n; ++i) {                                                      \
-            SCALAR_BODY                                                                                      \
-        }                                                                                                    \
-    }
-
-__kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
-                                __global const storage_t *x_base, __global storage_t *y_base) {
-    LCL_BATCH_LOOKUP
-    __global const storage_t *x = x_base + f[0];
-    __global storage_t *y = y_base + f[2];
-    LCL_BATCH_STRIDED(LCL_FAST2(x, y), LCL_FORWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST),
-                      LCL_FORWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_FORWARD_S)
+ * is paid once per several vectors; the item's first work-item (j == 0) also does the ragged
+ * tail. */
+inline void lcl_batch_strided(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
+                              ulong j, ulong span, ulong n, compute_t alpha, bool fast, bool backward) {
+    ulong vectors = n / LCL_VEC;
+    for (ulong v = j; v < vectors; v += span)
+        lcl_select_vector(sel, grad, out, v, alpha, fast, backward);
+    if (j == 0)
+        for (ulong i = vectors * LCL_VEC; i < n; ++i)
+            lcl_select_element(sel, grad, out, i, alpha, backward);
 }
 
-__kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
-                                 __global const storage_t *x_base, __global const storage_t *dy_base,
-                                 __global storage_t *dx_base) {
-    LCL_BATCH_LOOKUP
-    __global const storage_t *x = x_base + f[0];
-    __global const storage_t *dy = dy_base + f[1];
-    __global storage_t *dx = dx_base + f[2];
-    LCL_BATCH_STRIDED(LCL_FAST3(x, dy, dx), LCL_BACKWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST),
-                      LCL_BACKWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_BACKWARD_S)
+/* This work-item's share of its item. */
+inline void lcl_batch_share(__global const ulong *table, ulong item, ulong gid, __global const storage_t *sel,
+                            __global const storage_t *grad, __global storage_t *out, ulong n, compute_t alpha,
+                            bool fast, bool backward) {
+    ulong span = table[item + 1] - table[item];
+    ulong j = gid - table[item];
+    if (fast)
+        lcl_batch_strided(sel, grad, out, j, span, n, alpha, true, backward);
+    else
+        lcl_batch_strided(sel, grad, out, j, span, n, alpha, false, backward);
 }
 
 #else /* CPU devices: a contiguous chunk per work-item */
 
-/* The first vector of this work-item's chunk within its item. */
-#define LCL_BATCH_AT ((gid - table[item]) * LCL_CHUNK)
+inline void lcl_batch_share(__global const ulong *table, ulong item, ulong gid, __global const storage_t *sel,
+                            __global const storage_t *grad, __global storage_t *out, ulong n, compute_t alpha,
+                            bool fast, bool backward) {
+    ulong first = (gid - table[item]) * LCL_CHUNK; /* the first vector of this work-item's chunk */
+    if (fast)
+        lcl_select_chunk(sel, grad, out, first, n, alpha, true, backward);
+    else
+        lcl_select_chunk(sel, grad, out, first, n, alpha, false, backward);
+}
+
+#endif /* LCL_GPU_SHAPE */
 
 __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
                                 __global const storage_t *x_base, __global storage_t *y_base) {
     LCL_BATCH_LOOKUP
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
-    if (LCL_FAST2(x, y)) {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST), LCL_FORWARD_S)
-    } else {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_FORWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_FORWARD_S)
-    }
+    lcl_batch_share(table, item, gid, x, x, y, n, alpha, LCL_FAST2(x, y), false);
 }
 
 __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
@@ -112,11 +101,5 @@ __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, u
     __global const storage_t *x = x_base + f[0];
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
-    if (LCL_FAST3(x, dy, dx)) {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_IO_LOADV_FAST, LCL_IO_STOREV_FAST), LCL_BACKWARD_S)
-    } else {
-        LCL_FOR_CHUNK_AT(LCL_BATCH_AT, n, LCL_BACKWARD_V(LCL_IO_LOADV, LCL_IO_STOREV), LCL_BACKWARD_S)
-    }
+    lcl_batch_share(table, item, gid, x, dy, dx, n, alpha, LCL_FAST3(x, dy, dx), true);
 }
-
-#endif /* LCL_GPU_SHAPE */
