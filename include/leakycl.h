@@ -439,6 +439,54 @@ LCL_API lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in,
 
 /** @} */
 
+/** @defgroup tuning Kernel tuning
+ * The OpenCL kernels' shapes (elements per vector, vectors per work-item, work-group size) are
+ * set per device, op and dtype. Each device type has defaults; `leakycl tune` times candidates
+ * and stores the fastest in a per-user cache ($LEAKYCL_TUNING_FILE if set, else
+ * $XDG_CACHE_HOME/leakycl/tuning, else ~/.cache/leakycl/tuning), keyed by the device's name,
+ * driver version and OpenCL version. lcl_context_create and lcl_context_wrap_cl read it unless
+ * LEAKYCL_TUNING=0; an unreadable, corrupt or foreign cache is ignored. No result depends on
+ * these values: every op gives the same bits tuned or not. The PReLU slope gradient's partition
+ * (see lcl_prelu_backward) is fixed by the sizes and is not a tunable, and prelu_backward's
+ * vector width, which sets the lane sums within its blocks, stays the device's default.
+ *
+ * Parameter text is one entry per line, "OP DTYPE vw=V vpt=P wgs=W": OP is forward, backward,
+ * forward_batch, backward_batch, prelu_forward, prelu_backward, forward_masked,
+ * backward_masked or dense; DTYPE f32, f16, bf16 or f64; V is 2, 4, 8 or 16; P a power of two up
+ * to 64 with V * P at most 512, and 1 exactly where the device's default is 1 (the GPU shapes);
+ * W a power of two up to the device's work-group limit, a multiple of 16 when P is 1; for
+ * prelu_backward, V the device's default.
+ * @{ */
+
+/** Creates a context as lcl_context_create does, with @p params in place of the tuning cache:
+ * the ops and dtypes it names take its values, all others the defaults. @p params NULL or ""
+ * gives the defaults. A malformed line, or values the device cannot take, is
+ * LCL_ERROR_INVALID_ARGUMENT naming the line; on the CPU backend, which has no kernel
+ * parameters, a non-empty @p params is LCL_ERROR_UNSUPPORTED. */
+LCL_API lcl_status lcl_context_create_tuned(const char *device, const char *params, lcl_context **out);
+
+/** Writes the entry in force for @p op and @p dtype ("forward f32 vw=8 vpt=16 wgs=64", no
+ * newline) into @p buf. LCL_ERROR_UNSUPPORTED on the CPU backend; LCL_ERROR_INVALID_ARGUMENT
+ * for an unknown op or dtype, or a @p buf too small for the text. */
+LCL_API lcl_status lcl_context_tuning(const lcl_context *ctx, const char *op, lcl_dtype dtype, char *buf,
+                                      size_t size);
+
+/** How many entries of @p ctx came from the tuning cache: 0 when its device is untuned (or on
+ * the CPU backend, or with LEAKYCL_TUNING=0, or for lcl_context_create_tuned). */
+LCL_API size_t lcl_context_tuned(const lcl_context *ctx);
+
+/** Replaces @p ctx's device's section of the tuning cache with the entries of @p params
+ * (validated as lcl_context_create_tuned does), keeping other devices' sections, and writes
+ * the file atomically (a new file renamed over the old one). A corrupt cache is replaced.
+ * Contexts created afterwards use the entries. */
+LCL_API lcl_status lcl_tuning_store(const lcl_context *ctx, const char *params);
+
+/** Writes the tuning cache's path into @p buf; LCL_ERROR_INVALID_ARGUMENT when @p buf is too
+ * small or no path can be formed (no $LEAKYCL_TUNING_FILE, $XDG_CACHE_HOME or $HOME). */
+LCL_API lcl_status lcl_tuning_path(char *buf, size_t size);
+
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 #define LEAKYCL_INTERNAL_H
 
 #include "leakycl.h"
+#include "opencl/tuning.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,6 +64,12 @@ struct lcl__tunables {
     unsigned prelu_column_vectors; /* [LCL_PRELU_COLVECS] vectors of columns per work-item, dalpha by columns */
     unsigned dense_columns;        /* [LCL_DENSE_COLS] columns per work-item of the dense backward's dz */
 };
+/* The tunables in force per op and dtype: ctx->tune overlaid by the tuning cache (opencl/tuning.c). */
+struct lcl__tuning {
+    struct lcl__tunables table[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT];
+    size_t max_work_group_size; /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    size_t from_cache;          /* entries the cache supplied */
+};
 /* Fields per item in a batch's table (opencl/batch.c writes it, batch.cl reads it: LCL_BATCH_FIELDS):
  * x offset, dy offset, output offset, n, alpha bits. */
 #define LCL__BATCH_FIELDS 5
@@ -95,7 +102,8 @@ struct lcl_context {
     cl_ulong max_alloc;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
     struct lcl__tunables tune; /* the kernels' build options and launch shapes */
     pthread_mutex_t lock;      /* guards programs and kernel pools, and creates host_queue */
-    struct lcl__program programs[LCL__FLOAT_DTYPE_COUNT];
+    struct lcl__tuning tuning;  /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
+    struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tuned op */
     /* Host arrays (host.c, offload.c). */
     cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
     size_t base_align;            /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */

@@ -30,6 +30,7 @@ struct cli_command {
 extern const struct cli_command cli_cmd_devices;
 extern const struct cli_command cli_cmd_check;
 extern const struct cli_command cli_cmd_bench;
+extern const struct cli_command cli_cmd_tune;
 
 /** Prints "leakycl: <message>\n" to stderr: one line, nothing else. */
 void cli_error(const char *fmt, ...)

@@ -17,7 +17,8 @@ static const char devices_usage[] =
     "usage: leakycl devices\n"
     "\n"
     "Lists every OpenCL platform P and device D with the spec that selects it (opencl:P:D), its\n"
-    "type, memory, compute units and fp16/fp64 support; then the CPU backend (cpu); then the\n"
+    "type, memory, compute units, fp16/fp64 support and whether 'leakycl tune' has tuned it (the\n"
+    "tuning cache holds entries for its name, driver and OpenCL version); then the CPU backend (cpu); then the\n"
     "device that 'auto' picks (the first GPU, else the first OpenCL device, else the CPU\n"
     "backend) and, if $LEAKYCL_DEVICE is set, the one it picks.\n"
     "\n"
@@ -166,6 +167,24 @@ static void pick_spec(const struct pick *pick, cl_platform_id *platforms, cl_uin
     }
 }
 
+/* Whether a context on the device takes kernel parameters from the tuning cache. */
+static void print_tuning(const char *spec) {
+    const char *off = getenv("LEAKYCL_TUNING");
+    char path[4096] = "(no cache path)";
+    lcl_tuning_path(path, sizeof path);
+    lcl_context *ctx = NULL;
+    if (off != NULL && strcmp(off, "0") == 0) {
+        printf("  %-12s tuning: cache ignored (LEAKYCL_TUNING=0), defaults\n", "");
+    } else if (lcl_context_create(spec, &ctx) != LCL_SUCCESS) {
+        printf("  %-12s tuning: unknown (%s)\n", "", lcl_last_error());
+    } else if (lcl_context_tuned(ctx) > 0) {
+        printf("  %-12s tuning: tuned (%zu op/dtype entries in %s)\n", "", lcl_context_tuned(ctx), path);
+    } else {
+        printf("  %-12s tuning: untuned, defaults ('leakycl tune --device %s' tunes it)\n", "", spec);
+    }
+    lcl_context_release(ctx);
+}
+
 static void list_device(cl_device_id device, cl_uint p, cl_uint d, const struct pick *autopick) {
     char *name = device_string(device, CL_DEVICE_NAME);
     char *version = device_string(device, CL_DEVICE_VERSION);
@@ -194,6 +213,7 @@ static void list_device(cl_device_id device, cl_uint p, cl_uint d, const struct 
     printf("  %-12s fp16 %s, fp64 %s\n", "",
            extensions != NULL && has_word(extensions, "cl_khr_fp16") ? "yes (cl_khr_fp16)" : "no",
            extensions != NULL && has_word(extensions, "cl_khr_fp64") ? "yes (cl_khr_fp64)" : "no");
+    print_tuning(spec);
     free(name);
     free(version);
     free(extensions);

@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_devices,
     &cli_cmd_check,
     &cli_cmd_bench,
+    &cli_cmd_tune,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -135,7 +136,8 @@ static void print_usage(FILE *out) {
                  "\n"
                  "Device specs: auto, cpu, opencl, gpu, opencl:P:D (see 'leakycl devices').\n"
                  "Environment: LEAKYCL_DEVICE (the default spec), LEAKYCL_VERIFY=1 (check every OpenCL op\n"
-                 "on the CPU backend), LEAKYCL_KERNEL_DIR (load kernel sources from a folder).\n");
+                 "on the CPU backend), LEAKYCL_KERNEL_DIR (load kernel sources from a folder),\n"
+                 "LEAKYCL_TUNING_FILE (the tuning cache 'leakycl tune' writes), LEAKYCL_TUNING=0 (ignore it).\n");
 }
 
 static const struct cli_command *find_command(const char *name) {

@@ -67,9 +67,14 @@ struct group {
  * batch_vectors (the tunables) vectors strided across the item, so that the item lookup each
  * work-item starts with is paid once per several vectors (once per vector it held a batch of
  * four large items to about half the bandwidth of a plain launch on an H200). */
-static size_t batch_elements_per_work_item(const lcl_context *ctx, lcl_dtype dtype) {
-    size_t chunk = lcl__chunk_elements(&ctx->tune, dtype);
-    return ctx->tune.gpu_shape ? chunk * ctx->tune.batch_vectors : chunk;
+static enum lcl__kernel_id batch_kernel(const struct lcl__batch *b) {
+    return b->op == LCL__OP_FORWARD ? LCL__K_FORWARD_BATCH : LCL__K_BACKWARD_BATCH;
+}
+
+static size_t batch_elements_per_work_item(const lcl_context *ctx, const struct lcl__batch *b, lcl_dtype dtype) {
+    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, batch_kernel(b));
+    size_t chunk = lcl__chunk_elements(t, dtype);
+    return t->gpu_shape ? chunk * t->batch_vectors : chunk;
 }
 
 /* Splits the sorted items into groups, counts their work-items and places their tables;
@@ -78,9 +83,10 @@ static size_t plan_groups(lcl_context *ctx, const struct lcl__batch *b, const st
                           struct group *groups, size_t *words, lcl_status *st) {
     size_t count = 0;
     size_t at = 0;
-    size_t local = ctx->tune.work_group_size;
     for (size_t first = 0; first < used; ++count) {
-        size_t per_item = batch_elements_per_work_item(ctx, b->x[sorted[first].item]->dtype);
+        lcl_dtype dtype = b->x[sorted[first].item]->dtype;
+        size_t per_item = batch_elements_per_work_item(ctx, b, dtype);
+        size_t local = lcl__kernel_tunables(ctx, dtype, batch_kernel(b))->work_group_size;
         size_t total = 0;
         size_t last = first;
         for (; last < used && same_group(&sorted[first], &sorted[last]); ++last) {
@@ -107,7 +113,7 @@ static void fill_table(lcl_context *ctx, const struct lcl__batch *b, const struc
     uint64_t *prefix = table + g->offset;
     uint64_t *fields = prefix + g->items + 1;
     lcl_dtype dtype = b->x[sorted[g->first].item]->dtype;
-    size_t per_item = batch_elements_per_work_item(ctx, dtype);
+    size_t per_item = batch_elements_per_work_item(ctx, b, dtype);
     prefix[0] = 0;
     for (size_t j = 0; j < g->items; ++j) {
         size_t i = sorted[g->first + j].item;
@@ -120,13 +126,14 @@ static void fill_table(lcl_context *ctx, const struct lcl__batch *b, const struc
         f[3] = n;
         f[4] = alpha_bits(dtype, b->alpha[i]);
     }
-    fill_first_items(prefix, g->items, g->total, ctx->tune.work_group_size, fields + g->items * LCL__BATCH_FIELDS);
+    fill_first_items(prefix, g->items, g->total, lcl__kernel_tunables(ctx, dtype, batch_kernel(b))->work_group_size,
+                     fields + g->items * LCL__BATCH_FIELDS);
 }
 
 static lcl_status launch_group(lcl_context *ctx, const struct lcl__batch *b, cl_mem table, const struct group *g,
                                size_t first_item) {
     const lcl_tensor *x = b->x[first_item];
-    enum lcl__kernel_id id = b->op == LCL__OP_FORWARD ? LCL__K_FORWARD_BATCH : LCL__K_BACKWARD_BATCH;
+    enum lcl__kernel_id id = batch_kernel(b);
     struct lcl__launch l;
     lcl_status st = lcl__launch_begin(ctx, x->dtype, id, &l);
     if (st != LCL_SUCCESS)

@@ -8,7 +8,8 @@ lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, con
         return LCL_SUCCESS;
     bool backward = call->op == LCL__OP_BACKWARD;
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, call->dtype, backward ? LCL__K_BACKWARD : LCL__K_FORWARD, &l);
+    enum lcl__kernel_id id = backward ? LCL__K_BACKWARD : LCL__K_FORWARD;
+    lcl_status st = lcl__launch_begin(ctx, call->dtype, id, &l);
     if (st != LCL_SUCCESS)
         return st;
     lcl__launch_mem(&l, ops->sel);
@@ -21,7 +22,7 @@ lcl_status lcl__cl_eltwise_enqueue(lcl_context *ctx, cl_command_queue queue, con
     lcl__launch_ulong(&l, ops->out_off);
     lcl__launch_ulong(&l, call->n);
     lcl__launch_alpha(&l, call->alpha);
-    size_t per_item = lcl__chunk_elements(&ctx->tune, call->dtype);
+    size_t per_item = lcl__chunk_elements(lcl__kernel_tunables(ctx, call->dtype, id), call->dtype);
     size_t items = call->n / per_item + (call->n % per_item != 0);
     return lcl__launch_end_on(ctx, &l, items, queue, wait_count, wait, event);
 }

@@ -39,7 +39,7 @@ lcl_status lcl__launch_end_on(lcl_context *ctx, struct lcl__launch *l, size_t it
     if (st == LCL_SUCCESS && items > 0) {
         /* Rounded up to whole work-groups (the kernels skip the surplus), so that odd sizes
          * never force a work-group size of 1. */
-        size_t local = ctx->tune.work_group_size;
+        size_t local = lcl__kernel_tunables(ctx, l->dtype, l->id)->work_group_size;
         size_t global = (items + local - 1) / local * local;
         st = lcl__cl_check(clEnqueueNDRangeKernel(queue, l->kernel, 1, NULL, &global, &local, wait_count,
                                                   wait_count ? wait : NULL, event),

@@ -3,8 +3,9 @@
 
 /* mask.cl's work-items: on GPUs (a chunk of one vector) one per vector; on CPU devices each
  * owns mask_words whole words. */
-static size_t mask_work_items(const lcl_context *ctx, lcl_dtype dtype, size_t n) {
-    size_t per_item = ctx->tune.gpu_shape ? ctx->tune.vector_width[dtype] : 32 * (size_t)ctx->tune.mask_words[dtype];
+static size_t mask_work_items(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, size_t n) {
+    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, id);
+    size_t per_item = t->gpu_shape ? t->vector_width[dtype] : 32 * (size_t)t->mask_words[dtype];
     return n / per_item + (n % per_item != 0);
 }
 
@@ -17,7 +18,8 @@ lcl_status lcl__cl_masked(lcl_context *ctx, enum lcl__op op, double alpha, const
                           const lcl_tensor *mask) {
     bool forward = op == LCL__OP_FORWARD;
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, in->dtype, forward ? LCL__K_FORWARD_MASKED : LCL__K_BACKWARD_MASKED, &l);
+    enum lcl__kernel_id id = forward ? LCL__K_FORWARD_MASKED : LCL__K_BACKWARD_MASKED;
+    lcl_status st = lcl__launch_begin(ctx, in->dtype, id, &l);
     if (st != LCL_SUCCESS)
         return st;
     if (!forward)
@@ -28,5 +30,5 @@ lcl_status lcl__cl_masked(lcl_context *ctx, enum lcl__op op, double alpha, const
         launch_mask(&l, mask);
     lcl__launch_ulong(&l, in->n);
     lcl__launch_alpha(&l, alpha);
-    return lcl__launch_end(ctx, &l, mask_work_items(ctx, in->dtype, in->n));
+    return lcl__launch_end(ctx, &l, mask_work_items(ctx, in->dtype, id, in->n));
 }

@@ -8,7 +8,8 @@
 static lcl_status launch_elementwise(lcl_context *ctx, const struct lcl__prelu *call, const struct lcl__prelu_args *a) {
     bool backward = call->op == LCL__OP_BACKWARD;
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, call->dtype, backward ? LCL__K_PRELU_BACKWARD : LCL__K_PRELU_FORWARD, &l);
+    enum lcl__kernel_id id = backward ? LCL__K_PRELU_BACKWARD : LCL__K_PRELU_FORWARD;
+    lcl_status st = lcl__launch_begin(ctx, call->dtype, id, &l);
     if (st != LCL_SUCCESS)
         return st;
     lcl__launch_tensor(&l, a->alpha);
@@ -19,7 +20,7 @@ static lcl_status launch_elementwise(lcl_context *ctx, const struct lcl__prelu *
     lcl__launch_ulong(&l, call->n);
     lcl__launch_ulong(&l, call->channels);
     lcl__launch_ulong(&l, call->inner);
-    size_t per_item = lcl__chunk_elements(&ctx->tune, call->dtype);
+    size_t per_item = lcl__chunk_elements(lcl__kernel_tunables(ctx, call->dtype, id), call->dtype);
     return lcl__launch_end(ctx, &l, call->n / per_item + (call->n % per_item != 0));
 }
 
@@ -89,7 +90,8 @@ static lcl_status launch_with_dalpha(lcl_context *ctx, const struct lcl__prelu *
     size_t blocks = per_channel / LCL__PRELU_BLOCK + (per_channel % LCL__PRELU_BLOCK != 0);
     size_t batch = call->n / (channels * call->inner);
     size_t row_blocks = batch / LCL__PRELU_ROWS + (batch % LCL__PRELU_ROWS != 0);
-    size_t cols_per_item = (size_t)ctx->tune.vector_width[call->dtype] * ctx->tune.prelu_column_vectors;
+    const struct lcl__tunables *t = lcl__kernel_tunables(ctx, call->dtype, LCL__K_PRELU_BACKWARD_COLUMNS);
+    size_t cols_per_item = (size_t)t->vector_width[call->dtype] * t->prelu_column_vectors;
     size_t cols = channels * call->inner;
     size_t segments = cols / cols_per_item + (cols % cols_per_item != 0);
     bool by_columns = lcl__prelu_by_columns(call);

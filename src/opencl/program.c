@@ -98,7 +98,7 @@ static void append_build_log(const lcl_context *ctx, cl_program program) {
     free(log);
 }
 
-static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, cl_program *out) {
+static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, const struct lcl__tunables *t, cl_program *out) {
     const char *sources[PROGRAM_FILE_COUNT];
     char *owned[PROGRAM_FILE_COUNT];
     lcl_status st = gather_sources(ctx, sources, owned);
@@ -112,7 +112,7 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, cl_program *o
     if (st != LCL_SUCCESS)
         return st;
     char options[320];
-    lcl__tunables_options(&ctx->tune, dtype, options, sizeof options);
+    lcl__tunables_options(t, dtype, options, sizeof options);
     cl_int err = clBuildProgram(program, 1, &ctx->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         st = lcl__fail(err == CL_BUILD_PROGRAM_FAILURE ? LCL_ERROR_BUILD_FAILED : lcl__cl_status(err),
@@ -126,13 +126,34 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, cl_program *o
     return LCL_SUCCESS;
 }
 
+/* Another op's program of dtype built with the same options as op's, or NULL. Untuned, every
+ * op has the defaults, so one program serves them all. */
+static cl_program shared_program(const lcl_context *ctx, lcl_dtype dtype, enum lcl__tune_op op) {
+    char mine[320], theirs[320];
+    lcl__tunables_options(&ctx->tuning.table[op][dtype], dtype, mine, sizeof mine);
+    for (size_t other = 0; other < LCL__TUNE_OP_COUNT; ++other) {
+        if (!ctx->programs[other][dtype].program)
+            continue;
+        lcl__tunables_options(&ctx->tuning.table[other][dtype], dtype, theirs, sizeof theirs);
+        if (strcmp(mine, theirs) == 0)
+            return ctx->programs[other][dtype].program;
+    }
+    return NULL;
+}
+
 /* Caller holds ctx->lock. */
-static lcl_status program_get_locked(lcl_context *ctx, lcl_dtype dtype, struct lcl__program **out) {
-    struct lcl__program *prog = &ctx->programs[dtype];
+static lcl_status program_get_locked(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id,
+                                     struct lcl__program **out) {
+    enum lcl__tune_op op = lcl__kernel_tune_op(id);
+    struct lcl__program *prog = &ctx->programs[op][dtype];
     if (!prog->program) {
-        lcl_status st = build_program(ctx, dtype, &prog->program);
+        cl_program shared = shared_program(ctx, dtype, op);
+        lcl_status st = shared ? lcl__cl_check(clRetainProgram(shared), "clRetainProgram")
+                               : build_program(ctx, dtype, &ctx->tuning.table[op][dtype], &prog->program);
         if (st != LCL_SUCCESS)
             return st;
+        if (shared)
+            prog->program = shared;
     }
     *out = prog;
     return LCL_SUCCESS;
@@ -141,7 +162,7 @@ static lcl_status program_get_locked(lcl_context *ctx, lcl_dtype dtype, struct l
 lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out) {
     pthread_mutex_lock(&ctx->lock);
     struct lcl__program *prog = NULL;
-    lcl_status st = program_get_locked(ctx, dtype, &prog);
+    lcl_status st = program_get_locked(ctx, dtype, id, &prog);
     if (st == LCL_SUCCESS) {
         struct lcl__kernel_pool *pool = &prog->pools[id];
         if (pool->free_count > 0) {
@@ -158,7 +179,7 @@ lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kern
 
 void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel k) {
     pthread_mutex_lock(&ctx->lock);
-    struct lcl__kernel_pool *pool = &ctx->programs[dtype].pools[id];
+    struct lcl__kernel_pool *pool = &ctx->programs[lcl__kernel_tune_op(id)][dtype].pools[id];
     if (pool->free_count == pool->capacity) {
         size_t capacity = pool->capacity ? 2 * pool->capacity : 4;
         cl_kernel *grown = realloc(pool->free, capacity * sizeof *grown);
@@ -175,8 +196,8 @@ void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__ke
 }
 
 void lcl__programs_release(lcl_context *ctx) {
-    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
-        struct lcl__program *prog = &ctx->programs[d];
+    for (size_t slot = 0; slot < LCL__TUNE_OP_COUNT * LCL__FLOAT_DTYPE_COUNT; ++slot) {
+        struct lcl__program *prog = &ctx->programs[slot / LCL__FLOAT_DTYPE_COUNT][slot % LCL__FLOAT_DTYPE_COUNT];
         for (size_t k = 0; k < LCL__KERNEL_COUNT; ++k) {
             struct lcl__kernel_pool *pool = &prog->pools[k];
             for (size_t i = 0; i < pool->free_count; ++i)

@@ -30,14 +30,7 @@ void lcl__tunables_default(const struct lcl__device_facts *device, struct lcl__t
     }
     /* PoCL's CPU device runs a contiguous run of 16 vectors per work-item fastest. */
     t->chunk = t->gpu_shape ? 1 : 16;
-    /* A mask work-item of the CPU shape takes its chunk's words: a vector width of words (it
-     * names vector types), so a power of two up to 16. */
-    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
-        unsigned words = 1;
-        while (words < 16 && words * 64 <= t->vector_width[d] * t->chunk)
-            words *= 2;
-        t->mask_words[d] = words;
-    }
+    lcl__tunables_mask_words(t);
     /* PoCL's clang compiles non-temporal stores, which spare large outputs the read before each
      * line is written. */
     t->nontemporal = !t->gpu_shape && device->pocl;
@@ -51,6 +44,17 @@ void lcl__tunables_default(const struct lcl__device_facts *device, struct lcl__t
     t->prelu_fold = 256;
     t->prelu_column_vectors = 4;
     t->dense_columns = 16;
+}
+
+void lcl__tunables_mask_words(struct lcl__tunables *t) {
+    /* A mask work-item of the CPU shape takes its chunk's words: a vector width of words (it
+     * names vector types), so a power of two up to 16. */
+    for (size_t d = 0; d < LCL__FLOAT_DTYPE_COUNT; ++d) {
+        unsigned words = 1;
+        while (words < 16 && words * 64 <= t->vector_width[d] * t->chunk)
+            words *= 2;
+        t->mask_words[d] = words;
+    }
 }
 
 size_t lcl__chunk_elements(const struct lcl__tunables *t, lcl_dtype dtype) {
