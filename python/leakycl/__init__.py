@@ -21,7 +21,7 @@ from ._errors import (BLASError, BuildFailed, DeviceNotFound, Error, InvalidArgu
 from ._ops import (dense, dense_backward, leaky_relu, leaky_relu_backward, leaky_relu_backward_from_output,
                    leaky_relu_backward_masked, leaky_relu_batch, leaky_relu_masked, prelu, prelu_backward)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import _context, _errors, _ops
 
