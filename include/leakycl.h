@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define LEAKYCL_VERSION_MAJOR 0
-#define LEAKYCL_VERSION_MINOR 1
+#define LEAKYCL_VERSION_MINOR 2
 #define LEAKYCL_VERSION_PATCH 0
 
 /** @defgroup status Status and errors
