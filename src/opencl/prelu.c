@@ -24,18 +24,27 @@ static lcl_status launch_elementwise(lcl_context *ctx, const struct lcl__prelu *
     return lcl__launch_end(ctx, &l, call->n / per_item + (call->n % per_item != 0));
 }
 
+/* Stage one's launches, by blocks or by columns, start with the same five arguments. */
+static lcl_status begin_partials(lcl_context *ctx, const struct lcl__prelu *call, const struct lcl__prelu_args *a,
+                                 enum lcl__kernel_id id, cl_mem partial, struct lcl__launch *l) {
+    lcl_status st = lcl__launch_begin(ctx, call->dtype, id, l);
+    if (st != LCL_SUCCESS)
+        return st;
+    lcl__launch_tensor(l, a->alpha);
+    lcl__launch_tensor(l, a->x);
+    lcl__launch_tensor(l, a->dy);
+    lcl__launch_tensor(l, a->out);
+    lcl__launch_mem(l, partial);
+    return LCL_SUCCESS;
+}
+
 /* Stage one by channel blocks; *per_channel gets the partials per channel. */
 static lcl_status launch_blocks(lcl_context *ctx, const struct lcl__prelu *call, const struct lcl__prelu_args *a,
                                 cl_mem partial, size_t blocks) {
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, call->dtype, LCL__K_PRELU_BACKWARD_PARTIAL, &l);
+    lcl_status st = begin_partials(ctx, call, a, LCL__K_PRELU_BACKWARD_PARTIAL, partial, &l);
     if (st != LCL_SUCCESS)
         return st;
-    lcl__launch_tensor(&l, a->alpha);
-    lcl__launch_tensor(&l, a->x);
-    lcl__launch_tensor(&l, a->dy);
-    lcl__launch_tensor(&l, a->out);
-    lcl__launch_mem(&l, partial);
     lcl__launch_ulong(&l, call->channels);
     lcl__launch_ulong(&l, call->inner);
     lcl__launch_ulong(&l, call->n / call->channels);
@@ -50,14 +59,9 @@ static lcl_status launch_blocks(lcl_context *ctx, const struct lcl__prelu *call,
 static lcl_status launch_columns(lcl_context *ctx, const struct lcl__prelu *call, const struct lcl__prelu_args *a,
                                  cl_mem partial, size_t row_blocks, size_t segments) {
     struct lcl__launch l;
-    lcl_status st = lcl__launch_begin(ctx, call->dtype, LCL__K_PRELU_BACKWARD_COLUMNS, &l);
+    lcl_status st = begin_partials(ctx, call, a, LCL__K_PRELU_BACKWARD_COLUMNS, partial, &l);
     if (st != LCL_SUCCESS)
         return st;
-    lcl__launch_tensor(&l, a->alpha);
-    lcl__launch_tensor(&l, a->x);
-    lcl__launch_tensor(&l, a->dy);
-    lcl__launch_tensor(&l, a->out);
-    lcl__launch_mem(&l, partial);
     lcl__launch_ulong(&l, call->channels);
     lcl__launch_ulong(&l, call->inner);
     lcl__launch_ulong(&l, call->n / (call->channels * call->inner));
