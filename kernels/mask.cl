@@ -1,78 +1,100 @@
 /* The sign mask: a forward that also stores (x > 0) as bits, element i in bit (i mod 32) of
- * 32-bit word i/32, and a backward that selects on those bits instead of on x. A work-item owns
- * LCL_MASK_WORDS whole words (a tunable: 32 elements each, as vectors), so it writes whole words and no
- * two work-items share one: no atomics. The work-item holding a last, partial word does its
- * elements one at a time and keeps the word's bits past n as they were. x, y, dy and dx may
- * start at any element; the mask starts on a word (mask_off counts words). */
+ * 32-bit word i/32, and a backward that selects on those bits instead of on x. x, y, dy and dx
+ * may start at any element; the mask starts on a word (mask_off counts words). The bits of a
+ * last, partial word past n keep their values.
+ *
+ * One function per vector and one per element, as eltwise.cl, each also giving or taking the
+ * vector's bits (bit j for lane j); `fast` as there. The kernels differ by device class:
+ * on GPUs a work-item per vector, whose words meet in local memory; on CPU devices a work-item
+ * owning LCL_MASK_WORDS whole words (a tunable), so that no two share a word: no atomics. */
 
 #define LCL_VECS_PER_WORD (32 / LCL_VEC)
 
-/* The words [w0, w_end) this work-item owns whole, and whether it owns the partial last word. */
-#define LCL_MASK_RANGE(n)                                                                                    \
-    ulong w0 = get_global_id(0) * LCL_MASK_WORDS;                                                            \
-    ulong full = (n) / 32;                                                                                   \
-    ulong w_end = w0 + LCL_MASK_WORDS < full ? w0 + LCL_MASK_WORDS : full;                                   \
-    bool owns_tail = ((n) % 32) != 0 && full >= w0 && full < w0 + LCL_MASK_WORDS;
-
-/* Each vector's lanes set their bits in a vector of words; one OR across it per word. The loop
- * over a word's vectors is unrolled: on PoCL the rolled loop cost ~10% against lcl_forward.
- * 16-bit storage chooses on the raw bits, as eltwise.cl's bodies do (the mask bit must be
- * x > 0 exactly, so LCL_RAW_POSV, not the sign alone). */
+/* Forward of vector v; returns its sign bits, lane j's as bit j in lane j (so that a word's
+ * vectors are ORed across lanes once). 16-bit storage chooses on the raw bits, as
+ * eltwise.cl does, but with LCL_RAW_POSV: the bit must be x > 0 exactly. */
+inline lcl_lanebits_t lcl_forward_masked_vector(__global const storage_t *x, __global storage_t *y, ulong v, compute_t alpha,
+                                      bool fast) {
+    LCL_PREFETCH(v, x);
 #if LCL_RAW
-#define LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                    \
-    storagev_t xr = LCL_RAW_LOADV(v, x);                                                                     \
-    lcl_rawmask_t pos = LCL_RAW_POSV(xr);                                                                    \
-    STOREV(pos ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr)), v, y);                                \
-    lanes |= LCL_CONVERT(pos, lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) & (LCL_LANE_BITS << (q * LCL_VEC));
-#define LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                                   \
-    storagev_t gr = LCL_RAW_LOADV(v, dy);                                                                    \
-    lcl_rawmask_t pos = LCL_CONVERT(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)), lcl_rawmask_t,                  \
-                                    LCL_CAT(convert_short, LCL_VEC));                                        \
-    STOREV(pos ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr)), v, dx);
+    storagev_t xr = fast ? LCL_IO_LOADV_FAST(v, x) : LCL_IO_LOADV(v, x);
+    lcl_rawmask_t pos = LCL_RAW_POSV(xr);
+    storagev_t r = pos ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr));
+    lcl_lanebits_t lanes = LCL_CONVERT(pos, lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC));
 #else
-#define LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                    \
-    computev_t xv = LCL_LOADV(v, x);                                                                         \
-    STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);                                                            \
-    lanes |= LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) &                     \
-             (LCL_LANE_BITS << (q * LCL_VEC));
-#define LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                                   \
-    computev_t gv = LCL_LOADV(v, dy);                                                                        \
-    STOREV(LCL_UNPACK_LANES(bits >> (q * LCL_VEC)) ? gv : alpha * gv, v, dx);
+    computev_t xv = fast ? LCL_IO_LOADV_FAST(v, x) : LCL_IO_LOADV(v, x);
+    computev_t r = LCL_POSV(xv) ? xv : alpha * xv;
+    lcl_lanebits_t lanes = LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC));
 #endif
-#define LCL_FORWARD_MASKED_WORDS(STOREV, STOREW)                                                             \
-    for (ulong w = w0; w < w_end; ++w) {                                                                     \
-        lcl_lanebits_t lanes = (lcl_lanebits_t)0;                                                            \
-        _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                     \
-            ulong v = w * LCL_VECS_PER_WORD + q;                                                             \
-            LCL_PREFETCH(v, x);                                                                              \
-            LCL_FORWARD_MASKED_VECTOR(STOREV)                                                                \
-        }                                                                                                    \
-        STOREW(w, lcl_or_lanes(lanes));                                                                      \
-    }
+    if (fast)
+        LCL_IO_STOREV_FAST(r, v, y);
+    else
+        LCL_IO_STOREV(r, v, y);
+    return lanes & LCL_LANE_BITS;
+}
 
-/* With non-temporal stores for y, a work-item that owns LCL_MASK_WORDS whole, aligned words
- * stores them the same way, as one vector: an ordinary store would read each mask line first,
- * and cost as much again as the mask itself (measured ~4% of the forward on PoCL). */
-#if LCL_MASK_WORDS == 1
-typedef uint lcl_maskwords_t;
-#define LCL_WORDS_LOAD(p) ((p)[0])
+/* Backward of vector v, whose bits are the low LCL_VEC of `bits`. */
+inline void lcl_backward_masked_vector(__global const storage_t *dy, __global storage_t *dx, ulong v, uint bits,
+                                       compute_t alpha, bool fast) {
+    LCL_PREFETCH(v, dy);
+#if LCL_RAW
+    storagev_t gr = fast ? LCL_IO_LOADV_FAST(v, dy) : LCL_IO_LOADV(v, dy);
+    lcl_rawmask_t pos = LCL_CONVERT(LCL_UNPACK_LANES(bits), lcl_rawmask_t, LCL_CAT(convert_short, LCL_VEC));
+    storagev_t r = pos ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr));
 #else
-typedef LCL_CAT(uint, LCL_MASK_WORDS) lcl_maskwords_t;
-#define LCL_WORDS_LOAD(p) LCL_CAT(vload, LCL_MASK_WORDS)(0, p)
+    computev_t gv = fast ? LCL_IO_LOADV_FAST(v, dy) : LCL_IO_LOADV(v, dy);
+    computev_t r = LCL_UNPACK_LANES(bits) ? gv : alpha * gv;
 #endif
-#define LCL_STORE_WORD(w, bits) (mask[w] = (bits))
-#define LCL_KEEP_WORD(w, bits) (words[(w) - w0] = (bits))
+    if (fast)
+        LCL_IO_STOREV_FAST(r, v, dx);
+    else
+        LCL_IO_STOREV(r, v, dx);
+}
+
+/* Forward of element i; returns its sign bit. */
+inline uint lcl_forward_masked_element(__global const storage_t *x, __global storage_t *y, ulong i, compute_t alpha) {
+    compute_t xs = LCL_LOAD1(i, x);
+    LCL_STORE1(LCL_POS(xs) ? xs : alpha * xs, i, y);
+    return LCL_POS(xs) ? 1u : 0u;
+}
+
+/* Backward of element i, whose bit is the low bit of `bits`. */
+inline void lcl_backward_masked_element(__global const storage_t *dy, __global storage_t *dx, ulong i, uint bits,
+                                        compute_t alpha) {
+    compute_t gs = LCL_LOAD1(i, dy);
+    LCL_STORE1((bits & 1u) ? gs : alpha * gs, i, dx);
+}
+
+/* Elements [first, n) of a last, partial vector or word, one at a time: forward returns their
+ * bits from bit 0, backward takes them so. */
+inline uint lcl_forward_masked_elements(__global const storage_t *x, __global storage_t *y, ulong first, ulong n,
+                                        compute_t alpha) {
+    uint bits = 0;
+    for (ulong i = first; i < n; ++i)
+        bits |= lcl_forward_masked_element(x, y, i, alpha) << (uint)(i - first);
+    return bits;
+}
+
+inline void lcl_backward_masked_elements(__global const storage_t *dy, __global storage_t *dx, ulong first, ulong n,
+                                         uint bits, compute_t alpha) {
+    for (ulong i = first; i < n; ++i)
+        lcl_backward_masked_element(dy, dx, i, bits >> (uint)(i - first), alpha);
+}
+
+/* mask[w] gets `bits` for its first `count` elements; the rest of the word keeps its bits. */
+inline void lcl_store_partial_word(__global uint *mask, ulong w, uint bits, uint count) {
+    uint kept = ~((1u << count) - 1u);
+    mask[w] = (mask[w] & kept) | bits;
+}
 
 #if LCL_GPU_SHAPE
-/* GPUs (a chunk of one vector): a work-item per vector, so that a warp's accesses are
- * contiguous (a word per work-item strides them 128 bytes apart, which ran at a tenth of the
- * plain forward on an H200). The vectors of one word meet in local memory and the first
- * work-item of each word stores it; no word spans two work-groups. */
+/* GPUs: a work-item per vector, so that a warp's accesses are contiguous (a word per
+ * work-item strides them 128 bytes apart, which ran at a tenth of the plain forward on an
+ * H200). The vectors of one word meet in local memory and the first work-item of each word
+ * stores it; no word spans two work-groups. */
 #if LCL_WG % LCL_VECS_PER_WORD != 0
 #error "the work-group size must be a multiple of the vectors in a mask word"
 #endif
-
-#define LCL_MASK_SIGN_BITS(xv) lcl_or_lanes(LCL_CONVERT(LCL_POSV(xv), lcl_lanebits_t, LCL_CAT(convert_uint, LCL_VEC)) & LCL_LANE_BITS)
 
 __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
                                __global uint *mask, ulong mask_off, ulong n, compute_t alpha) {
@@ -83,36 +105,25 @@ __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __globa
     ulong v = get_global_id(0);
     uint lid = (uint)get_local_id(0);
     ulong first = v * LCL_VEC;
-    uint bits = 0;
-    if (first + LCL_VEC <= n && LCL_FAST2(x, y)) {
-        computev_t xv = LCL_LOADV_FAST(v, x);
-        LCL_STOREV_FAST(LCL_POSV(xv) ? xv : alpha * xv, v, y);
-        bits = LCL_MASK_SIGN_BITS(xv);
-    } else if (first + LCL_VEC <= n) {
-        computev_t xv = LCL_LOADV(v, x);
-        LCL_STOREV(LCL_POSV(xv) ? xv : alpha * xv, v, y);
-        bits = LCL_MASK_SIGN_BITS(xv);
-    } else {
-        for (ulong i = first; i < n; ++i) {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(LCL_POS(xs) ? xs : alpha * xs, i, y);
-            bits |= (LCL_POS(xs) ? 1u : 0u) << (uint)(i - first);
-        }
-    }
+    uint bits;
+    if (first + LCL_VEC <= n && LCL_FAST2(x, y))
+        bits = lcl_or_lanes(lcl_forward_masked_vector(x, y, v, alpha, true));
+    else if (first + LCL_VEC <= n)
+        bits = lcl_or_lanes(lcl_forward_masked_vector(x, y, v, alpha, false));
+    else
+        bits = lcl_forward_masked_elements(x, y, first, n, alpha);
     part[lid] = bits << (uint)(first % 32);
     barrier(CLK_LOCAL_MEM_FENCE);
-    if (lid % LCL_VECS_PER_WORD == 0 && first < n) {
-        uint word = 0;
-        for (uint q = 0; q < LCL_VECS_PER_WORD; ++q)
-            word |= part[lid + q];
-        ulong w = first / 32;
-        if (n - w * 32 >= 32) {
-            mask[w] = word;
-        } else {
-            uint kept = ~((1u << (uint)(n % 32)) - 1u); /* the bits past n stay as they were */
-            mask[w] = (mask[w] & kept) | word;
-        }
-    }
+    if (lid % LCL_VECS_PER_WORD != 0 || first >= n)
+        return;
+    uint word = 0;
+    for (uint q = 0; q < LCL_VECS_PER_WORD; ++q)
+        word |= part[lid + q];
+    ulong w = first / 32;
+    if (n - w * 32 >= 32)
+        mask[w] = word;
+    else
+        lcl_store_partial_word(mask, w, word, (uint)(n % 32));
 }
 
 __kernel void lcl_mask_backward(__global const uint *mask, ulong mask_off, __global const storage_t *dy,
@@ -125,80 +136,108 @@ __kernel void lcl_mask_backward(__global const uint *mask, ulong mask_off, __glo
     if (first >= n)
         return;
     uint bits = mask[first / 32] >> (uint)(first % 32);
-    if (first + LCL_VEC <= n && LCL_FAST2(dy, dx)) {
-        computev_t gv = LCL_LOADV_FAST(v, dy);
-        LCL_STOREV_FAST(LCL_UNPACK_LANES(bits) ? gv : alpha * gv, v, dx);
-    } else if (first + LCL_VEC <= n) {
-        computev_t gv = LCL_LOADV(v, dy);
-        LCL_STOREV(LCL_UNPACK_LANES(bits) ? gv : alpha * gv, v, dx);
-    } else {
-        for (ulong i = first; i < n; ++i) {
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(((bits >> (uint)(i - first)) & 1u) ? gs : alpha * gs, i, dx);
-        }
-    }
+    if (first + LCL_VEC <= n && LCL_FAST2(dy, dx))
+        lcl_backward_masked_vector(dy, dx, v, bits, alpha, true);
+    else if (first + LCL_VEC <= n)
+        lcl_backward_masked_vector(dy, dx, v, bits, alpha, false);
+    else
+        lcl_backward_masked_elements(dy, dx, first, n, bits, alpha);
 }
 
 #else /* CPU devices: a work-item owns whole words */
 
+/* Forward of word w's vectors; returns the word. The loop is unrolled: on PoCL the rolled loop
+ * cost ~10% against lcl_forward. */
+inline uint lcl_forward_masked_word(__global const storage_t *x, __global storage_t *y, ulong w, compute_t alpha,
+                                    bool fast) {
+    lcl_lanebits_t lanes = (lcl_lanebits_t)0;
+#pragma unroll
+    for (uint q = 0; q < LCL_VECS_PER_WORD; ++q)
+        lanes |= lcl_forward_masked_vector(x, y, w * LCL_VECS_PER_WORD + q, alpha, fast) << (q * LCL_VEC);
+    return lcl_or_lanes(lanes);
+}
+
+inline void lcl_backward_masked_word(__global const storage_t *dy, __global storage_t *dx, ulong w, uint word,
+                                     compute_t alpha, bool fast) {
+#pragma unroll
+    for (uint q = 0; q < LCL_VECS_PER_WORD; ++q)
+        lcl_backward_masked_vector(dy, dx, w * LCL_VECS_PER_WORD + q, word >> (q * LCL_VEC), alpha, fast);
+}
+
+/* Words [w0, w0 + count) into words[0, count). */
+inline void lcl_forward_masked_words(__global const storage_t *x, __global storage_t *y, ulong w0, ulong count,
+                                     compute_t alpha, bool fast, uint *words) {
+    for (ulong k = 0; k < count; ++k)
+        words[k] = lcl_forward_masked_word(x, y, w0 + k, alpha, fast);
+}
+
+/* A work-item's words as one vector (LCL_MASK_WORDS of them). */
+#if LCL_MASK_WORDS == 1
+typedef uint lcl_maskwords_t;
+#define LCL_WORDS_LOAD(p) ((p)[0])
+#else
+typedef LCL_CAT(uint, LCL_MASK_WORDS) lcl_maskwords_t;
+#define LCL_WORDS_LOAD(p) LCL_CAT(vload, LCL_MASK_WORDS)(0, p)
+#endif
+
+/* Words [w0, w0 + count) to the mask. With non-temporal stores for y, a work-item's whole,
+ * aligned run of words goes the same way, as one vector: an ordinary store would read each
+ * mask line first, and cost as much again as the mask itself (~4% of the forward on PoCL). */
+inline void lcl_store_words(__global uint *mask, ulong w0, ulong count, const uint *words, bool nt) {
+    if (nt && count == LCL_MASK_WORDS && ((ulong)(mask + w0)) % sizeof(lcl_maskwords_t) == 0) {
+        __builtin_nontemporal_store(LCL_WORDS_LOAD(words), (__global lcl_maskwords_t *)(mask + w0));
+        return;
+    }
+    for (ulong k = 0; k < count; ++k)
+        mask[w0 + k] = words[k];
+}
+
+/* This work-item's whole words start at word w0; *count of them, and whether it also holds the
+ * last, partial word (at word full). */
+inline bool lcl_mask_range(ulong n, ulong *w0, ulong *count) {
+    *w0 = get_global_id(0) * LCL_MASK_WORDS;
+    ulong full = n / 32;
+    ulong end = *w0 + LCL_MASK_WORDS < full ? *w0 + LCL_MASK_WORDS : full;
+    *count = end > *w0 ? end - *w0 : 0;
+    return n % 32 != 0 && full >= *w0 && full < *w0 + LCL_MASK_WORDS;
+}
+
 __kernel void lcl_mask_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
-                                 __global uint *mask, ulong mask_off, ulong n, compute_t alpha) {
+                               __global uint *mask, ulong mask_off, ulong n, compute_t alpha) {
     x += x_off;
     y += y_off;
     mask += mask_off;
-    LCL_MASK_RANGE(n)
-    if (LCL_USE_NT(y) && w_end == w0 + LCL_MASK_WORDS && ((ulong)(mask + w0)) % sizeof(lcl_maskwords_t) == 0) {
-        uint words[LCL_MASK_WORDS];
-        LCL_FORWARD_MASKED_WORDS(LCL_IO_STOREV_NT, LCL_KEEP_WORD)
-        __builtin_nontemporal_store(LCL_WORDS_LOAD(words), (__global lcl_maskwords_t *)(mask + w0));
-    } else if (LCL_USE_NT(y)) {
-        LCL_FORWARD_MASKED_WORDS(LCL_IO_STOREV_NT, LCL_STORE_WORD)
-    } else {
-        LCL_FORWARD_MASKED_WORDS(LCL_IO_STOREV, LCL_STORE_WORD)
-    }
+    ulong w0, count;
+    bool owns_tail = lcl_mask_range(n, &w0, &count);
+    uint words[LCL_MASK_WORDS];
+    bool fast = LCL_FAST2(x, y);
+    if (fast)
+        lcl_forward_masked_words(x, y, w0, count, alpha, true, words);
+    else
+        lcl_forward_masked_words(x, y, w0, count, alpha, false, words);
+    lcl_store_words(mask, w0, count, words, LCL_NT && fast);
     if (owns_tail) {
-        uint count = (uint)(n % 32);
-        uint bits = 0;
-        for (uint j = 0; j < count; ++j) {
-            ulong i = full * 32 + j;
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(LCL_POS(xs) ? xs : alpha * xs, i, y);
-            bits |= (LCL_POS(xs) ? 1u : 0u) << j;
-        }
-        uint kept = ~((1u << count) - 1u);
-        mask[full] = (mask[full] & kept) | bits;
+        ulong full = n / 32;
+        lcl_store_partial_word(mask, full, lcl_forward_masked_elements(x, y, full * 32, n, alpha), (uint)(n % 32));
     }
 }
 
-#define LCL_BACKWARD_MASKED_WORDS(STOREV)                                                                    \
-    for (ulong w = w0; w < w_end; ++w) {                                                                     \
-        uint bits = mask[w];                                                                                 \
-        _Pragma("unroll") for (uint q = 0; q < LCL_VECS_PER_WORD; ++q) {                                     \
-            ulong v = w * LCL_VECS_PER_WORD + q;                                                             \
-            LCL_PREFETCH(v, dy);                                                                             \
-            LCL_BACKWARD_MASKED_VECTOR(STOREV)                                                               \
-        }                                                                                                    \
-    }
-
 __kernel void lcl_mask_backward(__global const uint *mask, ulong mask_off, __global const storage_t *dy,
-                                  ulong dy_off, __global storage_t *dx, ulong dx_off, ulong n, compute_t alpha) {
+                                ulong dy_off, __global storage_t *dx, ulong dx_off, ulong n, compute_t alpha) {
     mask += mask_off;
     dy += dy_off;
     dx += dx_off;
-    LCL_MASK_RANGE(n)
-    if (LCL_USE_NT(dx)) {
-        LCL_BACKWARD_MASKED_WORDS(LCL_IO_STOREV_NT)
-    } else {
-        LCL_BACKWARD_MASKED_WORDS(LCL_IO_STOREV)
-    }
+    ulong w0, count;
+    bool owns_tail = lcl_mask_range(n, &w0, &count);
+    if (LCL_FAST2(dy, dx))
+        for (ulong w = w0; w < w0 + count; ++w)
+            lcl_backward_masked_word(dy, dx, w, mask[w], alpha, true);
+    else
+        for (ulong w = w0; w < w0 + count; ++w)
+            lcl_backward_masked_word(dy, dx, w, mask[w], alpha, false);
     if (owns_tail) {
-        uint count = (uint)(n % 32);
-        uint bits = mask[full];
-        for (uint j = 0; j < count; ++j) {
-            ulong i = full * 32 + j;
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(((bits >> j) & 1u) ? gs : alpha * gs, i, dx);
-        }
+        ulong full = n / 32;
+        lcl_backward_masked_elements(dy, dx, full * 32, n, mask[full], alpha);
     }
 }
 
