@@ -37,8 +37,8 @@
 /* The slopes of the LCL_VEC elements starting at channel *c, position *pos; advances both.
  * *slope caches channel *c's slope for inner >= LCL_VEC, so a slope is read once per channel
  * run rather than once per vector. */
-inline computev_t lcl_prelu_slopes(__global const storage_t *alpha, ulong channels, ulong inner, ulong *c,
-                                   ulong *pos, compute_t *slope) {
+inline computev_t lcl_prelu_slopes(__global const storage_t *alpha, ulong channels, ulong inner, ulong *c, ulong *pos,
+                                   compute_t *slope) {
     if (inner >= LCL_VEC) {
         compute_t a0 = *slope;
         ulong left = inner - *pos; /* elements of channel *c from here on */
@@ -72,8 +72,7 @@ inline computev_t lcl_prelu_slopes(__global const storage_t *alpha, ulong channe
 }
 
 /* The slope of one element at channel *c, position *pos; advances both. */
-inline compute_t lcl_prelu_slope(__global const storage_t *alpha, ulong channels, ulong inner, ulong *c,
-                                 ulong *pos) {
+inline compute_t lcl_prelu_slope(__global const storage_t *alpha, ulong channels, ulong inner, ulong *c, ulong *pos) {
     compute_t a = LCL_LOAD1(*c, alpha);
     if (++*pos == inner) {
         *pos = 0;
@@ -82,71 +81,74 @@ inline compute_t lcl_prelu_slope(__global const storage_t *alpha, ulong channels
     return a;
 }
 
-/* This work-item's run of vectors and the channel state at its first element. */
-#define LCL_PRELU_CHUNK(n, VECTOR_BODY, SCALAR_BODY)                                                         \
-    ulong first = get_global_id(0) * LCL_CHUNK;                                                              \
-    if (first * LCL_VEC >= (n))                                                                              \
-        return;                                                                                              \
-    ulong row = first * LCL_VEC / inner;                                                                     \
-    ulong pos = first * LCL_VEC - row * inner;                                                               \
-    ulong c = row % channels;                                                                                \
-    compute_t slope = LCL_LOAD1(c, alpha);                                                                   \
-    ulong whole = ((n) - first * LCL_VEC) / LCL_VEC;                                                         \
-    ulong count = whole < LCL_CHUNK ? whole : LCL_CHUNK;                                                     \
-    ulong v = first;                                                                                         \
-    if (inner >= LCL_VEC) {                                                                                  \
-        /* Runs of vectors inside one channel with one slope, then the vector that crosses into the          \
-         * next channel, if one does. */                                                                     \
-        while (v < first + count) {                                                                          \
-            ulong inside = (inner - pos) / LCL_VEC;                                                          \
-            ulong stop = v + inside < first + count ? v + inside : first + count;                            \
-            computev_t av = (computev_t)slope;                                                               \
-            pos += (stop - v) * LCL_VEC;                                                                     \
-            for (; v < stop; ++v) {                                                                          \
-                VECTOR_BODY                                                                                  \
-            }                                                                                                \
-            if (v == first + count)                                                                          \
-                break;                                                                                       \
-            av = lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope);                                 \
-            VECTOR_BODY                                                                                      \
-            ++v;                                                                                             \
-        }                                                                                                    \
-    } else {                                                                                                 \
-        for (; v < first + count; ++v) {                                                                     \
-            computev_t av = lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope);                      \
-            VECTOR_BODY                                                                                      \
-        }                                                                                                    \
-    }                                                                                                        \
-    if (count < LCL_CHUNK) {                                                                                 \
-        for (ulong i = (first + count) * LCL_VEC; i < (n); ++i) {                                            \
-            compute_t as = lcl_prelu_slope(alpha, channels, inner, &c, &pos);                                \
-            SCALAR_BODY                                                                                      \
-        }                                                                                                    \
+/* PReLU of vector v and of element i: out = grad where sel > 0, else slope * grad, with
+ * (sel, grad) = (x, x) for the forward and (x, dy) for the backward; `fast` and `backward` as
+ * in eltwise.cl. */
+inline void lcl_prelu_vector(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
+                             ulong v, computev_t av, bool fast, bool backward) {
+    computev_t sv = fast ? LCL_LOADV_FAST(v, sel) : LCL_LOADV(v, sel);
+    computev_t gv = !backward ? sv : fast ? LCL_LOADV_FAST(v, grad) : LCL_LOADV(v, grad);
+    computev_t r = LCL_POSV(sv) ? gv : av * gv;
+    if (fast)
+        LCL_STOREV_FAST(r, v, out);
+    else
+        LCL_STOREV(r, v, out);
+}
+
+inline void lcl_prelu_element(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
+                              ulong i, compute_t as, bool backward) {
+    compute_t s = LCL_LOAD1(i, sel);
+    compute_t g = backward ? LCL_LOAD1(i, grad) : s;
+    LCL_STORE1(LCL_POS(s) ? g : as * g, i, out);
+}
+
+/* This work-item's run of vectors, walking the channels from the state at its first element,
+ * then the scalar tail if its chunk holds the end. */
+inline void lcl_prelu_chunk(__global const storage_t *alpha, __global const storage_t *sel,
+                            __global const storage_t *grad, __global storage_t *out, ulong n, ulong channels,
+                            ulong inner, bool fast, bool backward) {
+    ulong first = get_global_id(0) * LCL_CHUNK;
+    if (first * LCL_VEC >= n)
+        return;
+    ulong row = first * LCL_VEC / inner;
+    ulong pos = first * LCL_VEC - row * inner;
+    ulong c = row % channels;
+    compute_t slope = LCL_LOAD1(c, alpha);
+    ulong whole = (n - first * LCL_VEC) / LCL_VEC;
+    ulong end = first + (whole < LCL_CHUNK ? whole : LCL_CHUNK);
+    ulong v = first;
+    if (inner >= LCL_VEC) {
+        /* Runs of vectors inside one channel with one slope, then the vector that crosses into the
+         * next channel, if one does. */
+        while (v < end) {
+            ulong stop = v + (inner - pos) / LCL_VEC < end ? v + (inner - pos) / LCL_VEC : end;
+            pos += (stop - v) * LCL_VEC;
+            for (; v < stop; ++v)
+                lcl_prelu_vector(sel, grad, out, v, (computev_t)slope, fast, backward);
+            if (v == end)
+                break;
+            computev_t av = lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope);
+            lcl_prelu_vector(sel, grad, out, v++, av, fast, backward);
+        }
+    } else {
+        for (; v < end; ++v)
+            lcl_prelu_vector(sel, grad, out, v, lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope), fast,
+                             backward);
     }
+    if (end - first < LCL_CHUNK)
+        for (ulong i = end * LCL_VEC; i < n; ++i)
+            lcl_prelu_element(sel, grad, out, i, lcl_prelu_slope(alpha, channels, inner, &c, &pos), backward);
+}
 
 __kernel void lcl_prelu_forward(__global const storage_t *alpha, ulong alpha_off, __global const storage_t *x,
-                                ulong x_off, __global storage_t *y, ulong y_off, ulong n, ulong channels,
-                                ulong inner) {
+                                ulong x_off, __global storage_t *y, ulong y_off, ulong n, ulong channels, ulong inner) {
     alpha += alpha_off;
     x += x_off;
     y += y_off;
-    if (LCL_FAST2(x, y)) {
-        LCL_PRELU_CHUNK(n, {
-            computev_t xv = LCL_LOADV_FAST(v, x);
-            LCL_STOREV_FAST(LCL_POSV(xv) ? xv : av * xv, v, y);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(LCL_POS(xs) ? xs : as * xs, i, y);
-        })
-    } else {
-        LCL_PRELU_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            LCL_STOREV(LCL_POSV(xv) ? xv : av * xv, v, y);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            LCL_STORE1(LCL_POS(xs) ? xs : as * xs, i, y);
-        })
-    }
+    if (LCL_FAST2(x, y))
+        lcl_prelu_chunk(alpha, x, x, y, n, channels, inner, true, false);
+    else
+        lcl_prelu_chunk(alpha, x, x, y, n, channels, inner, false, false);
 }
 
 __kernel void lcl_prelu_backward(__global const storage_t *alpha, ulong alpha_off, __global const storage_t *x,
@@ -156,27 +158,10 @@ __kernel void lcl_prelu_backward(__global const storage_t *alpha, ulong alpha_of
     x += x_off;
     dy += dy_off;
     dx += dx_off;
-    if (LCL_FAST3(x, dy, dx)) {
-        LCL_PRELU_CHUNK(n, {
-            computev_t xv = LCL_LOADV_FAST(v, x);
-            computev_t gv = LCL_LOADV_FAST(v, dy);
-            LCL_STOREV_FAST(LCL_POSV(xv) ? gv : av * gv, v, dx);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(LCL_POS(xs) ? gs : as * gs, i, dx);
-        })
-    } else {
-        LCL_PRELU_CHUNK(n, {
-            computev_t xv = LCL_LOADV(v, x);
-            computev_t gv = LCL_LOADV(v, dy);
-            LCL_STOREV(LCL_POSV(xv) ? gv : av * gv, v, dx);
-        }, {
-            compute_t xs = LCL_LOAD1(i, x);
-            compute_t gs = LCL_LOAD1(i, dy);
-            LCL_STORE1(LCL_POS(xs) ? gs : as * gs, i, dx);
-        })
-    }
+    if (LCL_FAST3(x, dy, dx))
+        lcl_prelu_chunk(alpha, x, dy, dx, n, channels, inner, true, true);
+    else
+        lcl_prelu_chunk(alpha, x, dy, dx, n, channels, inner, false, true);
 }
 
 /* Steps between flushes of the running sums into the block's sums. */
@@ -197,27 +182,34 @@ inline compute_t lcl_sum_lanes(computev_t v) {
 #endif
 }
 
-/* `steps` vectors from element k of the run: dx, and dy * x into the running lane sums. */
-#define LCL_PRELU_PARTIAL_STEPS(STOREV)                                                                      \
-    {                                                                                                        \
-        for (uint s = 0; s < steps; ++s, k += LCL_VEC) {                                                     \
-            computev_t xv = LCL_LOADV(0, xr + k);                                                            \
-            computev_t gv = LCL_LOADV(0, gr + k);                                                            \
-            STOREV(LCL_POSV(xv) ? gv : a * gv, 0, dr + k);                                                   \
-            vrun += LCL_POSV(xv) ? (computev_t)0 : gv * xv;                                                  \
-        }                                                                                                    \
+/* `steps` vectors of a run from element k: dx, and dy * x added to the running lane sums, which
+ * it returns. */
+inline computev_t lcl_prelu_partial_steps(__global const storage_t *xr, __global const storage_t *gr,
+                                          __global storage_t *dr, ulong k, uint steps, compute_t a, computev_t vrun,
+                                          bool nt) {
+    for (uint s = 0; s < steps; ++s, k += LCL_VEC) {
+        computev_t xv = LCL_LOADV(0, xr + k);
+        computev_t gv = LCL_LOADV(0, gr + k);
+        computev_t r = LCL_POSV(xv) ? gv : a * gv;
+        if (nt)
+            LCL_STOREV_NT(r, 0, dr + k);
+        else
+            LCL_STOREV(r, 0, dr + k);
+        vrun += LCL_POSV(xv) ? (computev_t)0 : gv * xv;
     }
+    return vrun;
+}
 
 #if LCL_GPU_SHAPE
 /* GPUs: partial p of channel c takes the channel's elements m = p, p + blocks, p + 2 * blocks...
  * one at a time, so that consecutive work-items read consecutive elements (a contiguous block
  * per work-item strided a warp's accesses 2 KiB apart: a twentieth of the bandwidth on an
  * H200). The partition still depends on the sizes only. */
-__kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong alpha_off,
-                                         __global const storage_t *x, ulong x_off, __global const storage_t *dy,
-                                         ulong dy_off, __global storage_t *dx, ulong dx_off,
-                                         __global compute_t *partial, ulong channels, ulong inner,
-                                         ulong per_channel, ulong block, ulong blocks, uint channel_major) {
+__kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong alpha_off, __global const storage_t *x,
+                                         ulong x_off, __global const storage_t *dy, ulong dy_off,
+                                         __global storage_t *dx, ulong dx_off, __global compute_t *partial,
+                                         ulong channels, ulong inner, ulong per_channel, ulong block, ulong blocks,
+                                         uint channel_major) {
     (void)block;
     ulong g = get_global_id(0);
     if (g >= blocks * channels)
@@ -259,11 +251,11 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
 
 #else /* CPU devices: a contiguous block per work-item */
 
-__kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong alpha_off,
-                                         __global const storage_t *x, ulong x_off, __global const storage_t *dy,
-                                         ulong dy_off, __global storage_t *dx, ulong dx_off,
-                                         __global compute_t *partial, ulong channels, ulong inner,
-                                         ulong per_channel, ulong block, ulong blocks, uint channel_major) {
+__kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong alpha_off, __global const storage_t *x,
+                                         ulong x_off, __global const storage_t *dy, ulong dy_off,
+                                         __global storage_t *dx, ulong dx_off, __global compute_t *partial,
+                                         ulong channels, ulong inner, ulong per_channel, ulong block, ulong blocks,
+                                         uint channel_major) {
     ulong g = get_global_id(0);
     if (g >= blocks * channels)
         return;
@@ -297,9 +289,10 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
             ulong left = (run - k) / LCL_VEC;
             uint steps = left < LCL_PRELU_VECTOR_FLUSH - vsteps ? (uint)left : LCL_PRELU_VECTOR_FLUSH - vsteps;
             if (nt)
-                LCL_PRELU_PARTIAL_STEPS(LCL_STOREV_NT)
+                vrun = lcl_prelu_partial_steps(xr, gr, dr, k, steps, a, vrun, true);
             else
-                LCL_PRELU_PARTIAL_STEPS(LCL_STOREV)
+                vrun = lcl_prelu_partial_steps(xr, gr, dr, k, steps, a, vrun, false);
+            k += steps * LCL_VEC;
             vsteps += steps;
             if (vsteps == LCL_PRELU_VECTOR_FLUSH) {
                 vsum += vrun;
@@ -334,11 +327,11 @@ __kernel void lcl_prelu_backward_partial(__global const storage_t *alpha, ulong 
 #define LCL_PRELU_COLS (LCL_VEC * LCL_PRELU_COLVECS)
 #define LCL_PRELU_ROW_FLUSH 32
 
-__kernel void lcl_prelu_backward_columns(__global const storage_t *alpha, ulong alpha_off,
-                                         __global const storage_t *x, ulong x_off, __global const storage_t *dy,
-                                         ulong dy_off, __global storage_t *dx, ulong dx_off,
-                                         __global compute_t *partial, ulong channels, ulong inner, ulong batch,
-                                         ulong rows, ulong row_blocks, ulong segments) {
+__kernel void lcl_prelu_backward_columns(__global const storage_t *alpha, ulong alpha_off, __global const storage_t *x,
+                                         ulong x_off, __global const storage_t *dy, ulong dy_off,
+                                         __global storage_t *dx, ulong dx_off, __global compute_t *partial,
+                                         ulong channels, ulong inner, ulong batch, ulong rows, ulong row_blocks,
+                                         ulong segments) {
     ulong g = get_global_id(0);
     if (g >= row_blocks * segments)
         return;
