@@ -33,17 +33,15 @@ inline ulong lcl_batch_item(__global const ulong *prefix, ulong lo, ulong hi, ul
     return lo;
 }
 
-/* Finds this work-item's item; sets gid, item, its fields f, n and alpha. */
-#define LCL_BATCH_LOOKUP                                                                                     \
-    ulong gid = get_global_id(0);                                                                            \
-    if (gid >= total)                                                                                        \
-        return;                                                                                              \
-    table += table_off;                                                                                      \
-    __global const ulong *first_item = table + items + 1 + items * LCL_BATCH_FIELDS + get_group_id(0);       \
-    ulong item = lcl_batch_item(table, first_item[0], first_item[1] + 1, gid);                               \
-    __global const ulong *f = table + items + 1 + item * LCL_BATCH_FIELDS;                                   \
-    ulong n = f[3];                                                                                          \
-    compute_t alpha = LCL_ALPHA_FROM_BITS(f[4]);
+/* The fields of work-item gid's item (sets *item), or NULL past the last work-item. */
+inline __global const ulong *lcl_batch_fields(__global const ulong *table, ulong items, ulong total, ulong gid,
+                                              ulong *item) {
+    if (gid >= total)
+        return 0;
+    __global const ulong *first_item = table + items + 1 + items * LCL_BATCH_FIELDS + get_group_id(0);
+    *item = lcl_batch_item(table, first_item[0], first_item[1] + 1, gid);
+    return table + items + 1 + *item * LCL_BATCH_FIELDS;
+}
 
 #if LCL_GPU_SHAPE
 /* GPUs: a work-item takes up to LCL_BATCH_VECTORS vectors of its item, `span` work-items apart
@@ -88,18 +86,26 @@ inline void lcl_batch_share(__global const ulong *table, ulong item, ulong gid, 
 
 __kernel void lcl_batch_forward(__global const ulong *table, ulong table_off, ulong items, ulong total,
                                 __global const storage_t *x_base, __global storage_t *y_base) {
-    LCL_BATCH_LOOKUP
+    ulong gid = get_global_id(0), item;
+    table += table_off;
+    __global const ulong *f = lcl_batch_fields(table, items, total, gid, &item);
+    if (!f)
+        return;
     __global const storage_t *x = x_base + f[0];
     __global storage_t *y = y_base + f[2];
-    lcl_batch_share(table, item, gid, x, x, y, n, alpha, LCL_FAST2(x, y), false);
+    lcl_batch_share(table, item, gid, x, x, y, f[3], LCL_ALPHA_FROM_BITS(f[4]), LCL_FAST2(x, y), false);
 }
 
 __kernel void lcl_batch_backward(__global const ulong *table, ulong table_off, ulong items, ulong total,
                                  __global const storage_t *x_base, __global const storage_t *dy_base,
                                  __global storage_t *dx_base) {
-    LCL_BATCH_LOOKUP
+    ulong gid = get_global_id(0), item;
+    table += table_off;
+    __global const ulong *f = lcl_batch_fields(table, items, total, gid, &item);
+    if (!f)
+        return;
     __global const storage_t *x = x_base + f[0];
     __global const storage_t *dy = dy_base + f[1];
     __global storage_t *dx = dx_base + f[2];
-    lcl_batch_share(table, item, gid, x, dy, dx, n, alpha, LCL_FAST3(x, dy, dx), true);
+    lcl_batch_share(table, item, gid, x, dy, dx, f[3], LCL_ALPHA_FROM_BITS(f[4]), LCL_FAST3(x, dy, dx), true);
 }
