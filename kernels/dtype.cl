@@ -27,30 +27,21 @@
 #define LCL_CAT_(a, b) a##b
 #define LCL_CAT(a, b) LCL_CAT_(a, b)
 
+#if defined(LCL_F64) || defined(LCL_F32)
 #if defined(LCL_F64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
-typedef double storage_t;
-typedef double compute_t;
-typedef LCL_CAT(double, LCL_VEC) computev_t;
+#define LCL_REAL double
+#else
+#define LCL_REAL float
+#endif
+typedef LCL_REAL storage_t;
+typedef LCL_REAL compute_t;
+typedef LCL_CAT(LCL_REAL, LCL_VEC) computev_t;
 #define LCL_LOAD1(i, p) ((p)[i])
 #define LCL_STORE1(v, i, p) ((p)[i] = (v))
 #define LCL_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
-#define LCL_STORAGEV_BYTES (8 * LCL_VEC)
-#define LCL_LOADV_A(i, p) (((__global const computev_t *)(p))[i])
-#define LCL_STOREV_A(v, i, p) (((__global computev_t *)(p))[i] = (v))
-
-#elif defined(LCL_F32)
-typedef float storage_t;
-typedef float compute_t;
-typedef LCL_CAT(float, LCL_VEC) computev_t;
-#define LCL_LOAD1(i, p) ((p)[i])
-#define LCL_STORE1(v, i, p) ((p)[i] = (v))
-#define LCL_LOADV(i, p) LCL_CAT(vload, LCL_VEC)(i, p)
-#define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(v, i, p)
-#define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(v, (__global computev_t *)(p) + (i))
-#define LCL_STORAGEV_BYTES (4 * LCL_VEC)
 #define LCL_LOADV_A(i, p) (((__global const computev_t *)(p))[i])
 #define LCL_STOREV_A(v, i, p) (((__global computev_t *)(p))[i] = (v))
 
@@ -65,7 +56,6 @@ typedef LCL_CAT(float, LCL_VEC) computev_t;
 #define LCL_STOREV(v, i, p) LCL_CAT(LCL_CAT(vstore_half, LCL_VEC), _rte)(v, i, p)
 /* vstore_half has no non-temporal form: plain stores. */
 #define LCL_STOREV_NT(v, i, p) LCL_STOREV(v, i, p)
-#define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 #define LCL_LOADV_A(i, p) LCL_CAT(vloada_half, LCL_VEC)(i, p)
 #define LCL_STOREV_A(v, i, p) LCL_CAT(LCL_CAT(vstorea_half, LCL_VEC), _rte)(v, i, p)
 
@@ -79,29 +69,29 @@ typedef float compute_t;
 typedef LCL_CAT(float, LCL_VEC) computev_t;
 typedef LCL_CAT(ushort, LCL_VEC) storagev_t;
 
-#define LCL_HALF_FNS(SUFFIX, floatT, uintT, ushortT, CONVERT_UINT, CONVERT_FLOAT, CONVERT_USHORT, AS_UINT,   \
-                     AS_FLOAT, AS_INT)                                                                       \
-    inline floatT LCL_CAT(lcl_half_to_float, SUFFIX)(ushortT h) {                                            \
-        uintT hu = CONVERT_UINT(h);                                                                          \
-        uintT mag = (hu & 0x7fffu) << 13; /* exponent and mantissa in float position */                      \
-        uintT exp = mag & 0x0f800000u;                                                                       \
-        uintT normal = mag + (112u << 23);                                                                   \
-        uintT special = mag + (224u << 23); /* inf and NaN */                                                \
-        /* a subnormal half is its mantissa times 2^-24, exact in float (signed: converts natively) */       \
-        uintT sub = AS_UINT(CONVERT_FLOAT(AS_INT(hu & 0x3ffu)) * 0x1p-24f);                                  \
-        uintT r = exp == 0x0f800000u ? special : (exp == 0u ? sub : normal);                                 \
-        return AS_FLOAT(r | ((hu & 0x8000u) << 16));                                                         \
-    }                                                                                                        \
-    inline ushortT LCL_CAT(lcl_float_to_half, SUFFIX)(floatT f) {                                            \
-        uintT u = AS_UINT(f);                                                                                \
-        uintT a = u & 0x7fffffffu;                                                                           \
-        /* normal range: drop 13 bits rounding to nearest even; a carry into the exponent is right */        \
-        uintT normal = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;                                           \
-        /* below 2^-14: adding 0.5 shifts the value into place and the FPU rounds it */                      \
-        uintT sub = AS_UINT(AS_FLOAT(a) + 0.5f) - 0x3f000000u;                                               \
-        uintT over = a > 0x7f800000u ? (uintT)0x7e00u : (uintT)0x7c00u; /* NaN stays NaN */                  \
-        uintT h = a >= 0x47800000u ? over : (a < 0x38800000u ? sub : normal);                                \
-        return CONVERT_USHORT(h | ((u >> 16) & 0x8000u));                                                    \
+#define LCL_HALF_FNS(SUFFIX, floatT, uintT, ushortT, CONVERT_UINT, CONVERT_FLOAT, CONVERT_USHORT, AS_UINT, AS_FLOAT,   \
+                     AS_INT)                                                                                           \
+    inline floatT LCL_CAT(lcl_half_to_float, SUFFIX)(ushortT h) {                                                      \
+        uintT hu = CONVERT_UINT(h);                                                                                    \
+        uintT mag = (hu & 0x7fffu) << 13; /* exponent and mantissa in float position */                                \
+        uintT exp = mag & 0x0f800000u;                                                                                 \
+        uintT normal = mag + (112u << 23);                                                                             \
+        uintT special = mag + (224u << 23); /* inf and NaN */                                                          \
+        /* a subnormal half is its mantissa times 2^-24, exact in float (signed: converts natively) */                 \
+        uintT sub = AS_UINT(CONVERT_FLOAT(AS_INT(hu & 0x3ffu)) * 0x1p-24f);                                            \
+        uintT r = exp == 0x0f800000u ? special : (exp == 0u ? sub : normal);                                           \
+        return AS_FLOAT(r | ((hu & 0x8000u) << 16));                                                                   \
+    }                                                                                                                  \
+    inline ushortT LCL_CAT(lcl_float_to_half, SUFFIX)(floatT f) {                                                      \
+        uintT u = AS_UINT(f);                                                                                          \
+        uintT a = u & 0x7fffffffu;                                                                                     \
+        /* normal range: drop 13 bits rounding to nearest even; a carry into the exponent is right */                  \
+        uintT normal = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;                                                     \
+        /* below 2^-14: adding 0.5 shifts the value into place and the FPU rounds it */                                \
+        uintT sub = AS_UINT(AS_FLOAT(a) + 0.5f) - 0x3f000000u;                                                         \
+        uintT over = a > 0x7f800000u ? (uintT)0x7e00u : (uintT)0x7c00u; /* NaN stays NaN */                            \
+        uintT h = a >= 0x47800000u ? over : (a < 0x38800000u ? sub : normal);                                          \
+        return CONVERT_USHORT(h | ((u >> 16) & 0x8000u));                                                              \
     }
 
 LCL_HALF_FNS(, float, uint, ushort, convert_uint, convert_float, convert_ushort, as_uint, as_float, as_int)
@@ -132,7 +122,6 @@ inline storagev_t lcl_f2hv(computev_t f) { return as_ushort8(__builtin_ia32_vcvt
 #define LCL_LOADV(i, p) lcl_h2fv(LCL_CAT(vload, LCL_VEC)(i, p))
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_f2hv(v), i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_f2hv(v), (__global storagev_t *)(p) + (i))
-#define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 #define LCL_LOADV_A(i, p) lcl_h2fv(((__global const storagev_t *)(p))[i])
 #define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_f2hv(v))
 #define LCL_RAW 1
@@ -180,7 +169,6 @@ inline storagev_t lcl_floatv_to_bf16(computev_t f) {
 #define LCL_LOADV(i, p) lcl_bf16v_to_float(LCL_CAT(vload, LCL_VEC)(i, p))
 #define LCL_STOREV(v, i, p) LCL_CAT(vstore, LCL_VEC)(lcl_floatv_to_bf16(v), i, p)
 #define LCL_STOREV_NT(v, i, p) __builtin_nontemporal_store(lcl_floatv_to_bf16(v), (__global storagev_t *)(p) + (i))
-#define LCL_STORAGEV_BYTES (2 * LCL_VEC)
 #define LCL_LOADV_A(i, p) lcl_bf16v_to_float(((__global const storagev_t *)(p))[i])
 #define LCL_STOREV_A(v, i, p) (((__global storagev_t *)(p))[i] = lcl_floatv_to_bf16(v))
 #define LCL_RAW 1
@@ -191,6 +179,7 @@ inline storagev_t lcl_floatv_to_bf16(computev_t f) {
 #else
 #error "define one of LCL_F32, LCL_F16, LCL_BF16, LCL_F64"
 #endif
+#define LCL_STORAGEV_BYTES (sizeof(storage_t) * LCL_VEC)
 
 /* The 16-bit integer storages (the integer fp16 and bf16) also offer their raw bits, so that a
  * kernel can choose on them: the input's own bits where x > 0 (what a round trip through fp32
@@ -272,22 +261,16 @@ inline lcl_posmask_t lcl_posv(computev_t x) {
 #define LCL_RAW_STOREV_FAST(r, i, p) LCL_RAW_STOREV_A(r, i, p)
 #endif
 
-/* CPU devices (LCL_NT): a software prefetch LCL_PREFETCH_AHEAD bytes ahead of vector v of an
+/* CPU devices (LCL_NT): lcl_prefetch, a software prefetch LCL_PREFETCH_AHEAD bytes ahead of vector v of an
  * input, once per 64-byte line. A work-item's chunk is short (LCL_CHUNK vectors) and the next
  * work-item's follows it, so the hardware prefetchers alone left PoCL's fp16 and bf16 loops,
  * which do more work per byte, stalling on loads (fp16 forward +15% with it; the CPU backend
  * found the same on AMD Zen). A prefetch past an array's end does not fault. */
-#if LCL_NT
 #define LCL_PREFETCH_AHEAD 2048
 #define LCL_VECTORS_PER_LINE (LCL_STORAGEV_BYTES >= 64 ? 1 : 64 / LCL_STORAGEV_BYTES)
-#define LCL_PREFETCH(v, p)                                                                                   \
-    do {                                                                                                     \
-        if ((v) % LCL_VECTORS_PER_LINE == 0)                                                                 \
-            __builtin_prefetch((__global const char *)(p) + (v) * LCL_STORAGEV_BYTES + LCL_PREFETCH_AHEAD, 0, \
-                               3);                                                                           \
-    } while (0)
-#else
-#define LCL_PREFETCH(v, p)                                                                                   \
-    do {                                                                                                     \
-    } while (0)
+inline void lcl_prefetch(ulong v, __global const storage_t *p) {
+#if LCL_NT /* the builtin is clang's: PoCL only */
+    if (v % LCL_VECTORS_PER_LINE == 0)
+        __builtin_prefetch((__global const char *)p + v * LCL_STORAGEV_BYTES + LCL_PREFETCH_AHEAD, 0, 3);
 #endif
+}

@@ -14,9 +14,9 @@
 /* Vector v. */
 inline void lcl_select_vector(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
                               ulong v, compute_t alpha, bool fast, bool backward) {
-    LCL_PREFETCH(v, sel);
+    lcl_prefetch(v, sel);
     if (backward)
-        LCL_PREFETCH(v, grad);
+        lcl_prefetch(v, grad);
 #if LCL_RAW
     /* 16-bit storage: the choice on the raw bits (dtype.cl), the product through fp32. The forward
      * may let a positive NaN through as itself: NaN either way. */
@@ -58,8 +58,8 @@ inline void lcl_select_chunk(__global const storage_t *sel, __global const stora
             lcl_select_element(sel, grad, out, i, alpha, backward);
 }
 
-__kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off,
-                          ulong n, compute_t alpha) {
+__kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global storage_t *y, ulong y_off, ulong n,
+                          compute_t alpha) {
     x += x_off;
     y += y_off;
     ulong first = get_global_id(0) * LCL_CHUNK;
@@ -69,8 +69,8 @@ __kernel void lcl_forward(__global const storage_t *x, ulong x_off, __global sto
         lcl_select_chunk(x, x, y, first, n, alpha, false, false);
 }
 
-__kernel void lcl_backward(__global const storage_t *x, ulong x_off, __global const storage_t *dy,
-                           ulong dy_off, __global storage_t *dx, ulong dx_off, ulong n, compute_t alpha) {
+__kernel void lcl_backward(__global const storage_t *x, ulong x_off, __global const storage_t *dy, ulong dy_off,
+                           __global storage_t *dx, ulong dx_off, ulong n, compute_t alpha) {
     x += x_off;
     dy += dy_off;
     dx += dx_off;

@@ -21,7 +21,7 @@ typedef lcl_lanemask_t lcl_signs_t;
  * eltwise.cl does, but with LCL_RAW_POSV: the bit must be x > 0 exactly. */
 inline lcl_signs_t lcl_forward_masked_vector(__global const storage_t *x, __global storage_t *y, ulong v,
                                              compute_t alpha, bool fast) {
-    LCL_PREFETCH(v, x);
+    lcl_prefetch(v, x);
 #if LCL_RAW
     storagev_t xr = fast ? LCL_IO_LOADV_FAST(v, x) : LCL_IO_LOADV(v, x);
     lcl_signs_t pos = LCL_RAW_POSV(xr);
@@ -46,7 +46,7 @@ inline lcl_lanebits_t lcl_sign_lanes(lcl_signs_t s) {
 /* Backward of vector v, whose bits are the low LCL_VEC of `bits`. */
 inline void lcl_backward_masked_vector(__global const storage_t *dy, __global storage_t *dx, ulong v, uint bits,
                                        compute_t alpha, bool fast) {
-    LCL_PREFETCH(v, dy);
+    lcl_prefetch(v, dy);
 #if LCL_RAW
     storagev_t gr = fast ? LCL_IO_LOADV_FAST(v, dy) : LCL_IO_LOADV(v, dy);
     lcl_rawmask_t pos = LCL_CONVERT(LCL_UNPACK_LANES(bits), lcl_rawmask_t, LCL_CAT(convert_short, LCL_VEC));
