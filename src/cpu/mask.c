@@ -2,8 +2,8 @@
  * whole by one thread; threads take contiguous ranges of words. The arithmetic is the plain
  * backend's; a partial last word keeps its bits past n. Whole words go to the AVX2 kernels of
  * mask_x86.c where the CPU has AVX2 (and F16C for f16), else to the portable loops here. */
-#include "cpu.h"
 #include "convert.h"
+#include "cpu.h"
 #include "x86.h"
 
 #include <omp.h>
@@ -11,67 +11,89 @@
 /* Below this many bytes of output one thread does it all. */
 #define PARALLEL_MIN_BYTES ((size_t)256 << 10)
 
-#define LCL__CPU_MASK_LOOPS(suffix, storage, compute, LOAD, STORE)                                                     \
-    static void forward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const void *x_v, void *y_v,      \
-                                        uint32_t *mask) {                                                              \
-        const storage *x = x_v;                                                                                        \
-        storage *y = y_v;                                                                                              \
-        compute a = (compute)alpha;                                                                                    \
-        for (size_t w = w0; w < w1; ++w) {                                                                             \
-            const storage *xw = x + w * 32;                                                                            \
-            storage *yw = y + w * 32;                                                                                  \
-            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                            \
-            uint32_t bits = 0;                                                                                         \
-            if (count == 32) {                                                                                         \
-                for (unsigned j = 0; j < 32; ++j) {                                                                    \
-                    compute v = LOAD(xw[j]);                                                                           \
-                    compute scaled = a * v;                                                                            \
-                    bits |= (uint32_t)(v > 0) << j;                                                                    \
-                    yw[j] = STORE(v > 0 ? v : scaled);                                                                 \
-                }                                                                                                      \
-                mask[w] = bits;                                                                                        \
-            } else {                                                                                                   \
-                for (unsigned j = 0; j < count; ++j) {                                                                 \
-                    compute v = LOAD(xw[j]);                                                                           \
-                    compute scaled = a * v;                                                                            \
-                    bits |= (uint32_t)(v > 0) << j;                                                                    \
-                    yw[j] = STORE(v > 0 ? v : scaled);                                                                 \
-                }                                                                                                      \
-                mask[w] = (mask[w] & ~((UINT32_C(1) << count) - 1)) | bits;                                            \
-            }                                                                                                          \
-        }                                                                                                              \
-    }                                                                                                                  \
-    static void backward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const uint32_t *mask,           \
-                                         const void *dy_v, void *dx_v) {                                               \
-        const storage *dy = dy_v;                                                                                      \
-        storage *dx = dx_v;                                                                                            \
-        compute a = (compute)alpha;                                                                                    \
-        for (size_t w = w0; w < w1; ++w) {                                                                             \
-            const storage *gw = dy + w * 32;                                                                           \
-            storage *dw = dx + w * 32;                                                                                 \
-            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                            \
-            uint32_t bits = mask[w];                                                                                   \
-            if (count == 32) {                                                                                         \
-                for (unsigned j = 0; j < 32; ++j) {                                                                    \
-                    compute g = LOAD(gw[j]);                                                                           \
-                    compute scaled = a * g;                                                                            \
-                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                                      \
-                }                                                                                                      \
-            } else {                                                                                                   \
-                for (unsigned j = 0; j < count; ++j) {                                                                 \
-                    compute g = LOAD(gw[j]);                                                                           \
-                    compute scaled = a * g;                                                                            \
-                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                                      \
-                }                                                                                                      \
-            }                                                                                                          \
-        }                                                                                                              \
-    }
+/* ---- the portable loops: an element function per dtype, inlined into one loop over words ---- */
 
-#define LCL__IDENTITY(v) (v)
-LCL__CPU_MASK_LOOPS(f32, float, float, LCL__IDENTITY, LCL__IDENTITY)
-LCL__CPU_MASK_LOOPS(f64, double, double, LCL__IDENTITY, LCL__IDENTITY)
-LCL__CPU_MASK_LOOPS(f16, uint16_t, float, lcl__half_to_float_inline, lcl__float_to_half_inline)
-LCL__CPU_MASK_LOOPS(bf16, uint16_t, float, lcl__bf16_to_float_inline, lcl__float_to_bf16_inline)
+/* y[i] from x[i] (the plain backend's arithmetic, in the dtype's compute type); returns the mask
+ * bit, x[i] > 0. */
+typedef bool forward_element_fn(const void *x, void *y, size_t i, double alpha);
+/* dx[i] from dy[i] and its mask bit. */
+typedef void backward_element_fn(const void *dy, void *dx, size_t i, double alpha, bool pass);
+
+static inline bool forward_f32(const void *x, void *y, size_t i, double alpha) {
+    float v = ((const float *)x)[i], scaled = (float)alpha * v;
+    ((float *)y)[i] = v > 0 ? v : scaled;
+    return v > 0;
+}
+static inline bool forward_f64(const void *x, void *y, size_t i, double alpha) {
+    double v = ((const double *)x)[i], scaled = alpha * v;
+    ((double *)y)[i] = v > 0 ? v : scaled;
+    return v > 0;
+}
+static inline bool forward_f16(const void *x, void *y, size_t i, double alpha) {
+    float v = lcl__half_to_float_inline(((const uint16_t *)x)[i]), scaled = (float)alpha * v;
+    ((uint16_t *)y)[i] = lcl__float_to_half_inline(v > 0 ? v : scaled);
+    return v > 0;
+}
+static inline bool forward_bf16(const void *x, void *y, size_t i, double alpha) {
+    float v = lcl__bf16_to_float_inline(((const uint16_t *)x)[i]), scaled = (float)alpha * v;
+    ((uint16_t *)y)[i] = lcl__float_to_bf16_inline(v > 0 ? v : scaled);
+    return v > 0;
+}
+
+static inline void backward_f32(const void *dy, void *dx, size_t i, double alpha, bool pass) {
+    float g = ((const float *)dy)[i], scaled = (float)alpha * g;
+    ((float *)dx)[i] = pass ? g : scaled;
+}
+static inline void backward_f64(const void *dy, void *dx, size_t i, double alpha, bool pass) {
+    double g = ((const double *)dy)[i], scaled = alpha * g;
+    ((double *)dx)[i] = pass ? g : scaled;
+}
+static inline void backward_f16(const void *dy, void *dx, size_t i, double alpha, bool pass) {
+    float g = lcl__half_to_float_inline(((const uint16_t *)dy)[i]), scaled = (float)alpha * g;
+    ((uint16_t *)dx)[i] = lcl__float_to_half_inline(pass ? g : scaled);
+}
+static inline void backward_bf16(const void *dy, void *dx, size_t i, double alpha, bool pass) {
+    float g = lcl__bf16_to_float_inline(((const uint16_t *)dy)[i]), scaled = (float)alpha * g;
+    ((uint16_t *)dx)[i] = lcl__float_to_bf16_inline(pass ? g : scaled);
+}
+
+/* The `count` elements of the word from element i0: the forward returns their mask bits. A
+ * constant count of 32 (whole words) lets the compiler unroll and vectorise. */
+LCL__INLINE uint32_t forward_word(forward_element_fn *element, const void *x, void *y, size_t i0, unsigned count,
+                                  double alpha) {
+    uint32_t bits = 0;
+    for (unsigned j = 0; j < count; ++j)
+        bits |= (uint32_t)element(x, y, i0 + j, alpha) << j;
+    return bits;
+}
+LCL__INLINE void backward_word(backward_element_fn *element, const void *dy, void *dx, size_t i0, unsigned count,
+                               double alpha, uint32_t bits) {
+    for (unsigned j = 0; j < count; ++j)
+        element(dy, dx, i0 + j, alpha, (bits >> j) & 1u);
+}
+
+/* Words [w0, w1) of n elements; a partial last word keeps its mask bits past n. */
+LCL__INLINE void forward_words(forward_element_fn *element, size_t w0, size_t w1, size_t n, double alpha, const void *x,
+                               void *y, uint32_t *mask) {
+    for (size_t w = w0; w < w1; ++w) {
+        if (n - w * 32 >= 32) {
+            mask[w] = forward_word(element, x, y, w * 32, 32, alpha);
+        } else {
+            unsigned count = (unsigned)(n - w * 32);
+            uint32_t bits = forward_word(element, x, y, w * 32, count, alpha);
+            mask[w] = (mask[w] & ~((UINT32_C(1) << count) - 1)) | bits;
+        }
+    }
+}
+LCL__INLINE void backward_words(backward_element_fn *element, size_t w0, size_t w1, size_t n, double alpha,
+                                const uint32_t *mask, const void *dy, void *dx) {
+    for (size_t w = w0; w < w1; ++w) {
+        if (n - w * 32 >= 32)
+            backward_word(element, dy, dx, w * 32, 32, alpha, mask[w]);
+        else
+            backward_word(element, dy, dx, w * 32, (unsigned)(n - w * 32), alpha, mask[w]);
+    }
+}
 
 /* One call over words [w0, w1): forward when mask_out is set, else backward. */
 struct mask_call {
@@ -153,16 +175,16 @@ static void mask_words(const struct mask_call *m, size_t w0, size_t w1) {
     if (m->mask_out) {
         switch (m->dtype) {
         case LCL_F32:
-            forward_masked_f32(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            forward_words(forward_f32, w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
             break;
         case LCL_F64:
-            forward_masked_f64(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            forward_words(forward_f64, w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
             break;
         case LCL_F16:
-            forward_masked_f16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            forward_words(forward_f16, w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
             break;
         case LCL_BF16:
-            forward_masked_bf16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
+            forward_words(forward_bf16, w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
             break;
         case LCL_MASK:
             break;
@@ -171,16 +193,16 @@ static void mask_words(const struct mask_call *m, size_t w0, size_t w1) {
     }
     switch (m->dtype) {
     case LCL_F32:
-        backward_masked_f32(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        backward_words(backward_f32, w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
         break;
     case LCL_F64:
-        backward_masked_f64(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        backward_words(backward_f64, w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
         break;
     case LCL_F16:
-        backward_masked_f16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        backward_words(backward_f16, w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
         break;
     case LCL_BF16:
-        backward_masked_bf16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        backward_words(backward_bf16, w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
         break;
     case LCL_MASK:
         break;
