@@ -1,24 +1,11 @@
-/* Leaky ReLU on host arrays: validation, then the CPU backend in host memory, or an OpenCL
- * device through opencl/offload.c (zero-copy or streamed), checked by LEAKYCL_VERIFY if asked. */
+/* Leaky ReLU on host arrays: validation (validate.c), then the CPU backend in host memory, or an
+ * OpenCL device through opencl/offload.c (zero-copy or streamed), checked by LEAKYCL_VERIFY if
+ * asked. */
 #include "cpu/cpu.h"
 #include "opencl/opencl.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static lcl_status check_host_arrays(const char *fn, const struct lcl__eltwise *call, const void *sel, const void *grad,
-                                    const void *out) {
-    if (call->n > 0 && (!sel || !out || (call->op == LCL__OP_BACKWARD && !grad)))
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: a host array is NULL with n = %zu", fn, call->n);
-    size_t bytes = lcl__bytes_for(call->dtype, call->n);
-    if (bytes == SIZE_MAX)
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: n = %zu overflows the address space", fn, call->n);
-    if (lcl__range_overlap(out, bytes, sel, bytes) == LCL__PARTIAL ||
-        (grad && lcl__range_overlap(out, bytes, grad, bytes) == LCL__PARTIAL))
-        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
-                         "%s: the output partially overlaps an input (in place needs the very same array)", fn);
-    return LCL_SUCCESS;
-}
 
 /* LEAKYCL_VERIFY on host arrays: copies of the inputs (an in-place call overwrites them), the
  * CPU backend's result from them, then the comparison verify.c makes for tensors too. */
@@ -49,9 +36,7 @@ static lcl_status run_opencl_verified(lcl_context *ctx, const char *fn, const st
 
 static lcl_status run_host(const char *fn, lcl_context *ctx, const struct lcl__eltwise *call, const void *sel,
                            const void *grad, void *out) {
-    lcl_status st = lcl__check_call(fn, ctx, call->dtype, call->alpha);
-    if (st == LCL_SUCCESS)
-        st = check_host_arrays(fn, call, sel, grad, out);
+    lcl_status st = lcl__check_host_call(fn, ctx, call, sel, grad, out);
     if (st != LCL_SUCCESS || call->n == 0)
         return st;
     if (ctx->backend == LCL_BACKEND_CPU) {

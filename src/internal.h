@@ -102,7 +102,7 @@ struct lcl_context {
     cl_ulong max_alloc;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, or SIZE_MAX on the CPU backend */
     struct lcl__tunables tune; /* the kernels' build options and launch shapes */
     pthread_mutex_t lock;      /* guards programs and kernel pools, and creates host_queue */
-    struct lcl__tuning tuning;  /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
+    struct lcl__tuning tuning; /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
     struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tuned op */
     /* Host arrays (host.c, offload.c). */
     cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
@@ -231,6 +231,10 @@ lcl_status lcl__check_args(const char *fn, const lcl_context *ctx, const struct 
 lcl_status lcl__check_overlaps(const char *fn, const struct lcl__arg *args, size_t count);
 /* alpha and the context, the checks every op and host function shares. */
 lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dtype, double alpha);
+/* lcl__check_call, then a host function's arrays (lcl_forward_host, lcl_backward_host): not NULL
+ * unless n is 0, n * size within the address space, the output each input or apart from it. */
+lcl_status lcl__check_host_call(const char *fn, const lcl_context *ctx, const struct lcl__eltwise *call,
+                                const void *sel, const void *grad, const void *out);
 
 /* ---- LEAKYCL_VERIFY (verify.c): snapshot, launch, recompute on the CPU backend, compare ------ */
 

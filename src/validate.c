@@ -1,5 +1,5 @@
 /* Validation shared by every op: the checks of a table of named tensors, of alpha and of the
- * context. Nothing is enqueued or written until every argument has passed. */
+ * context, and of the host functions' arrays. Nothing is enqueued or written until every argument has passed. */
 #include "internal.h"
 
 #include <math.h>
@@ -20,6 +20,23 @@ lcl_status lcl__check_call(const char *fn, const lcl_context *ctx, lcl_dtype dty
     if (!lcl_context_supports(ctx, dtype))
         return lcl__fail(LCL_ERROR_UNSUPPORTED, "%s: %s needs cl_khr_fp64, which %s lacks", fn, lcl_dtype_name(dtype),
                          ctx->device_name);
+    return LCL_SUCCESS;
+}
+
+lcl_status lcl__check_host_call(const char *fn, const lcl_context *ctx, const struct lcl__eltwise *call,
+                                const void *sel, const void *grad, const void *out) {
+    lcl_status st = lcl__check_call(fn, ctx, call->dtype, call->alpha);
+    if (st != LCL_SUCCESS)
+        return st;
+    if (call->n > 0 && (!sel || !out || (call->op == LCL__OP_BACKWARD && !grad)))
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: a host array is NULL with n = %zu", fn, call->n);
+    size_t bytes = lcl__bytes_for(call->dtype, call->n);
+    if (bytes == SIZE_MAX)
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: n = %zu overflows the address space", fn, call->n);
+    if (lcl__range_overlap(out, bytes, sel, bytes) == LCL__PARTIAL ||
+        (grad && lcl__range_overlap(out, bytes, grad, bytes) == LCL__PARTIAL))
+        return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
+                         "%s: the output partially overlaps an input (in place needs the very same array)", fn);
     return LCL_SUCCESS;
 }
 

@@ -5,6 +5,10 @@
 
 #include "internal.h"
 
+/* For the small functions a kernel is built from, passed to it as constant function pointers:
+ * forced inline, so that no call is left in its loops. */
+#define LCL__INLINE static inline __attribute__((always_inline))
+
 /* Elementwise on host arrays of dtype (eltwise.c); out may equal sel or grad. */
 void lcl__cpu_eltwise(const struct lcl__eltwise *call, const void *sel, const void *grad, void *out);
 /* Outputs from this many bytes (half the last-level cache) go out with non-temporal stores:

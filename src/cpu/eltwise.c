@@ -3,7 +3,7 @@
  * lines. It is also the reference that LEAKYCL_VERIFY checks the devices against, so every kernel
  * gives the same bits as the portable loops (up to a NaN's payload). */
 #include "cpu.h"
-#include "convert.h"
+#include "element.h"
 #include "x86.h"
 
 #include <omp.h>
@@ -38,41 +38,64 @@ size_t lcl__cpu_stream_min_bytes(void) {
     return bytes;
 }
 
-/* Portable kernels: one loop body per storage type; LOAD widens to the compute type, STORE
- * rounds back. Built with -fno-trapping-math, so the branch-free select vectorises. out may
- * be the very array sel or grad is: every element is read before it is written at its index. */
-#define LCL__DEFINE_LOOPS(suffix, storage, compute, LOAD, STORE)                                                       \
-    static void forward_##suffix(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {  \
-        (void)grad;                                                                                                    \
-        (void)stream;                                                                                                  \
-        const storage *x = sel;                                                                                        \
-        storage *y = out;                                                                                              \
-        compute a = (compute)alpha;                                                                                    \
-        _Pragma("omp simd") for (size_t i = 0; i < n; ++i) {                                                           \
-            compute v = LOAD(x[i]);                                                                                    \
-            compute scaled = a * v;                                                                                    \
-            y[i] = STORE(v > 0 ? v : scaled);                                                                          \
-        }                                                                                                              \
-    }                                                                                                                  \
-    static void backward_##suffix(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) { \
-        (void)stream;                                                                                                  \
-        const storage *x = sel;                                                                                        \
-        const storage *dy = grad;                                                                                      \
-        storage *dx = out;                                                                                             \
-        compute a = (compute)alpha;                                                                                    \
-        _Pragma("omp simd") for (size_t i = 0; i < n; ++i) {                                                           \
-            compute v = LOAD(x[i]);                                                                                    \
-            compute g = LOAD(dy[i]);                                                                                   \
-            compute scaled = a * g;                                                                                    \
-            dx[i] = STORE(v > 0 ? g : scaled);                                                                         \
-        }                                                                                                              \
-    }
+/* Portable kernels: element.h's functions for the dtype, inlined into one loop. out may be the
+ * very array sel or grad is: every element is read before it is written at its index. */
+LCL__INLINE void forward_loop(lcl__forward_fn *forward, size_t n, double alpha, const void *x, void *y) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i)
+        forward(x, y, i, alpha);
+}
+LCL__INLINE void backward_loop(lcl__positive_fn *positive, lcl__leaky_fn *leaky, size_t n, double alpha, const void *x,
+                               const void *dy, void *dx) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i)
+        leaky(dy, dx, i, alpha, positive(x, i));
+}
 
-#define LCL__IDENTITY(v) (v)
-LCL__DEFINE_LOOPS(f32, float, float, LCL__IDENTITY, LCL__IDENTITY)
-LCL__DEFINE_LOOPS(f64, double, double, LCL__IDENTITY, LCL__IDENTITY)
-LCL__DEFINE_LOOPS(f16, uint16_t, float, lcl__half_to_float_inline, lcl__float_to_half_inline)
-LCL__DEFINE_LOOPS(bf16, uint16_t, float, lcl__bf16_to_float_inline, lcl__float_to_bf16_inline)
+static void forward_f32(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)grad, (void)stream;
+    forward_loop(lcl__forward_f32, n, alpha, sel, out);
+}
+static void backward_f32(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)stream;
+    backward_loop(lcl__positive_f32, lcl__leaky_f32, n, alpha, sel, grad, out);
+}
+static void forward_f64(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)grad, (void)stream;
+    forward_loop(lcl__forward_f64, n, alpha, sel, out);
+}
+static void backward_f64(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)stream;
+    backward_loop(lcl__positive_f64, lcl__leaky_f64, n, alpha, sel, grad, out);
+}
+static void forward_f16(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)grad, (void)stream;
+    forward_loop(lcl__forward_f16, n, alpha, sel, out);
+}
+static void backward_f16(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)stream;
+    backward_loop(lcl__positive_f16, lcl__leaky_f16, n, alpha, sel, grad, out);
+}
+static void forward_bf16(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)grad, (void)stream;
+    forward_loop(lcl__forward_bf16, n, alpha, sel, out);
+}
+static void backward_bf16(size_t n, double alpha, const void *sel, const void *grad, void *out, bool stream) {
+    (void)stream;
+    backward_loop(lcl__positive_bf16, lcl__leaky_bf16, n, alpha, sel, grad, out);
+}
+
+/* A dtype's forward and backward kernels. */
+struct kernels {
+    lcl__cpu_block_fn *forward, *backward;
+};
+
+static const struct kernels portable[LCL__FLOAT_DTYPE_COUNT] = {
+    [LCL_F32] = {forward_f32, backward_f32},
+    [LCL_F64] = {forward_f64, backward_f64},
+    [LCL_F16] = {forward_f16, backward_f16},
+    [LCL_BF16] = {forward_bf16, backward_bf16},
+};
 
 #if defined(LCL__HAVE_X86_KERNELS)
 #include <cpuid.h>
@@ -106,39 +129,21 @@ bool lcl__x86_has_f16c(void) {
 
 /* The fastest kernel this machine runs for op and dtype. */
 static lcl__cpu_block_fn *pick_kernel(enum lcl__op op, lcl_dtype dtype) {
-    bool forward = op == LCL__OP_FORWARD;
+    if (!lcl__dtype_is_float(dtype))
+        return NULL;
+    const struct kernels *k = &portable[dtype];
 #if defined(LCL__HAVE_X86_KERNELS)
+    static const struct kernels avx2[LCL__FLOAT_DTYPE_COUNT] = {
+        [LCL_F32] = {lcl__forward_f32_avx2, lcl__backward_f32_avx2},
+        [LCL_F64] = {lcl__forward_f64_avx2, lcl__backward_f64_avx2},
+        [LCL_F16] = {lcl__forward_f16_avx2, lcl__backward_f16_avx2}, /* needs F16C too */
+        [LCL_BF16] = {lcl__forward_bf16_avx2, lcl__backward_bf16_avx2},
+    };
     int features = x86_features();
-    if (features & LCL__X86_AVX2) {
-        switch (dtype) {
-        case LCL_F32:
-            return forward ? lcl__forward_f32_avx2 : lcl__backward_f32_avx2;
-        case LCL_F64:
-            return forward ? lcl__forward_f64_avx2 : lcl__backward_f64_avx2;
-        case LCL_BF16:
-            return forward ? lcl__forward_bf16_avx2 : lcl__backward_bf16_avx2;
-        case LCL_F16:
-            if (features & LCL__X86_F16C)
-                return forward ? lcl__forward_f16_avx2 : lcl__backward_f16_avx2;
-            break;
-        case LCL_MASK:
-            return NULL;
-        }
-    }
+    if ((features & LCL__X86_AVX2) && (dtype != LCL_F16 || (features & LCL__X86_F16C)))
+        k = &avx2[dtype];
 #endif
-    switch (dtype) {
-    case LCL_F32:
-        return forward ? forward_f32 : backward_f32;
-    case LCL_F64:
-        return forward ? forward_f64 : backward_f64;
-    case LCL_F16:
-        return forward ? forward_f16 : backward_f16;
-    case LCL_BF16:
-        return forward ? forward_bf16 : backward_bf16;
-    case LCL_MASK:
-        break;
-    }
-    return NULL;
+    return op == LCL__OP_FORWARD ? k->forward : k->backward;
 }
 
 /* Where thread t of count starts: near t/count of the way, moved onto an output line boundary

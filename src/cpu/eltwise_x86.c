@@ -115,9 +115,29 @@ LCL__INLINE LCL__AVX2_F16C void f16_scalar_store(void *p, size_t i, float v) {
     store_u16(p, i, (uint16_t)_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-/* ---- one 64-byte output line per call; `stream` is a constant after inlining -------------- */
+/* ---- one element (heads and tails) and one 64-byte output line per call ------------------- */
 
-LCL__INLINE LCL__AVX2 void line_f32(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
+/* The forward passes sel as the gradient too; `backward` and `stream` are constants after
+ * inlining. */
+LCL__INLINE void scalar_f32(const void *sel, const void *grad, void *out, size_t i, double alpha, bool backward) {
+    store_f32(out, i, select_f32(load_f32(sel, i), load_f32(backward ? grad : sel, i), (float)alpha));
+}
+LCL__INLINE void scalar_f64(const void *sel, const void *grad, void *out, size_t i, double alpha, bool backward) {
+    store_f64(out, i, select_f64(load_f64(sel, i), load_f64(backward ? grad : sel, i), alpha));
+}
+LCL__INLINE void scalar_bf16(const void *sel, const void *grad, void *out, size_t i, double alpha, bool backward) {
+    float s = lcl__bf16_to_float_inline(load_u16(sel, i));
+    float g = lcl__bf16_to_float_inline(load_u16(backward ? grad : sel, i));
+    store_u16(out, i, lcl__float_to_bf16_inline(select_f32(s, g, (float)alpha)));
+}
+LCL__INLINE LCL__AVX2_F16C void scalar_f16(const void *sel, const void *grad, void *out, size_t i, double alpha,
+                                           bool backward) {
+    float s = f16_scalar_load(sel, i), g = f16_scalar_load(backward ? grad : sel, i);
+    f16_scalar_store(out, i, select_f32(s, g, (float)alpha));
+}
+
+LCL__INLINE LCL__AVX2 void line_f32(const char *s, const char *g, char *o, double alpha, bool backward, bool stream) {
+    __m256 a = _mm256_set1_ps((float)alpha);
     __m256 s0 = _mm256_loadu_ps((const float *)s), s1 = _mm256_loadu_ps((const float *)(s + 32));
     __m256 p0 = backward ? _mm256_loadu_ps((const float *)g) : s0;
     __m256 p1 = backward ? _mm256_loadu_ps((const float *)(g + 32)) : s1;
@@ -125,7 +145,8 @@ LCL__INLINE LCL__AVX2 void line_f32(const char *s, const char *g, char *o, __m25
     lcl__store_si256(o + 32, _mm256_castps_si256(select_ps(s1, p1, a)), stream);
 }
 
-LCL__INLINE LCL__AVX2 void line_f64(const char *s, const char *g, char *o, __m256d a, bool backward, bool stream) {
+LCL__INLINE LCL__AVX2 void line_f64(const char *s, const char *g, char *o, double alpha, bool backward, bool stream) {
+    __m256d a = _mm256_set1_pd(alpha);
     __m256d s0 = _mm256_loadu_pd((const double *)s), s1 = _mm256_loadu_pd((const double *)(s + 32));
     __m256d p0 = backward ? _mm256_loadu_pd((const double *)g) : s0;
     __m256d p1 = backward ? _mm256_loadu_pd((const double *)(g + 32)) : s1;
@@ -159,13 +180,16 @@ LCL__INLINE LCL__AVX2_F16C __m256i half_f16(const char *s, const char *g, __m256
 
 /* Both halves are computed before either is stored: in place, a load from a line that has a
  * streamed half pending made fp16 backward ~20% slower (it seems to flush the half line). */
-LCL__INLINE LCL__AVX2 void line_bf16(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
+LCL__INLINE LCL__AVX2 void line_bf16(const char *s, const char *g, char *o, double alpha, bool backward, bool stream) {
+    __m256 a = _mm256_set1_ps((float)alpha);
     __m256i r0 = half_bf16(s, g, a, backward), r1 = half_bf16(s + 32, g + 32, a, backward);
     lcl__store_si256(o, r0, stream);
     lcl__store_si256(o + 32, r1, stream);
 }
 
-LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, __m256 a, bool backward, bool stream) {
+LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, double alpha, bool backward,
+                                         bool stream) {
+    __m256 a = _mm256_set1_ps((float)alpha);
     __m256i r0 = half_f16(s, g, a, backward), r1 = half_f16(s + 32, g + 32, a, backward);
     lcl__store_si256(o, r0, stream);
     lcl__store_si256(o + 32, r1, stream);
@@ -173,121 +197,77 @@ LCL__INLINE LCL__AVX2_F16C void line_f16(const char *s, const char *g, char *o, 
 
 /* ---- the kernels ------------------------------------------------------------------------------ */
 
-/* The vector loop over whole lines: prefetching while the prefetched line is still inside the
- * block, then the last LCL__PREFETCH_AHEAD bytes without (a prefetch past the end of an array
- * can land on a page that is not mapped, which costs a page walk each time on AMD Zen). */
-#define LCL__LINES(size, backward, LINE, st)                                                                           \
-    do {                                                                                                               \
-        size_t ahead_ = LCL__PREFETCH_AHEAD / (size);                                                                  \
-        for (; n - i_ >= per_line_ + ahead_; i_ += per_line_) {                                                        \
-            prefetch_inputs(s_ + (i_ + ahead_) * (size), g_ + (i_ + ahead_) * (size), (backward));                     \
-            LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                                            \
-        }                                                                                                              \
-        for (; n - i_ >= per_line_; i_ += per_line_)                                                                   \
-            LINE(s_ + i_ * (size), g_ + i_ * (size), o_ + i_ * (size), st);                                            \
-    } while (0)
+typedef void scalar_fn(const void *sel, const void *grad, void *out, size_t i, double alpha, bool backward);
+typedef void line_fn(const char *s, const char *g, char *o, double alpha, bool backward, bool stream);
 
-/* Head, lines (streamed or not), tail. SCALAR(i) does element i; LINE(s, g, o, stream) does the
- * line at those addresses. */
-#define LCL__BLOCK(size, backward, SCALAR, LINE)                                                                       \
-    do {                                                                                                               \
-        const char *s_ = sel;                                                                                          \
-        const char *g_ = (backward) ? (const char *)grad : s_;                                                         \
-        char *o_ = out;                                                                                                \
-        size_t per_line_ = LCL__LINE / (size);                                                                         \
-        size_t i_ = 0, head_ = head_count(out, (size), n);                                                             \
-        if ((uintptr_t)out % (size) != 0)                                                                              \
-            stream = false;                                                                                            \
-        for (; i_ < head_; ++i_)                                                                                       \
-            SCALAR(i_);                                                                                                \
-        if (stream) {                                                                                                  \
-            LCL__LINES(size, backward, LINE, true);                                                                    \
-            _mm_sfence();                                                                                              \
-        } else {                                                                                                       \
-            LCL__LINES(size, backward, LINE, false);                                                                   \
-        }                                                                                                              \
-        for (; i_ < n; ++i_)                                                                                           \
-            SCALAR(i_);                                                                                                \
-    } while (0)
+/* The whole lines from element i on (returns where they end): prefetching while the prefetched
+ * line is still inside the block, then the last LCL__PREFETCH_AHEAD bytes without (a prefetch
+ * past the end of an array can land on a page that is not mapped, which costs a page walk each
+ * time on AMD Zen). */
+LCL__INLINE size_t lines(line_fn *line, size_t size, bool backward, bool stream, size_t i, size_t n, double alpha,
+                         const char *s, const char *g, char *o) {
+    size_t per_line = LCL__LINE / size, ahead = LCL__PREFETCH_AHEAD / size;
+    for (; n - i >= per_line + ahead; i += per_line) {
+        prefetch_inputs(s + (i + ahead) * size, g + (i + ahead) * size, backward);
+        line(s + i * size, g + i * size, o + i * size, alpha, backward, stream);
+    }
+    for (; n - i >= per_line; i += per_line)
+        line(s + i * size, g + i * size, o + i * size, alpha, backward, stream);
+    return i;
+}
 
-#define LCL__F32_FWD(i) store_f32(out, i, select_f32(load_f32(sel, i), load_f32(sel, i), a))
-#define LCL__F32_BWD(i) store_f32(out, i, select_f32(load_f32(sel, i), load_f32(grad, i), a))
-#define LCL__F32_LINE_FWD(s, g, o, st) line_f32(s, g, o, av, false, st)
-#define LCL__F32_LINE_BWD(s, g, o, st) line_f32(s, g, o, av, true, st)
+/* One thread's block: scalar head, lines (streamed or not), scalar tail. The kernels below
+ * call it with constant functions, which are inlined into them. */
+LCL__INLINE void block(scalar_fn *scalar, line_fn *line, size_t size, bool backward, size_t n, double alpha,
+                       const void *sel, const void *grad, void *out, bool stream) {
+    const char *s = sel;
+    const char *g = backward ? (const char *)grad : s;
+    size_t i = 0, head = head_count(out, size, n);
+    if ((uintptr_t)out % size != 0)
+        stream = false;
+    for (; i < head; ++i)
+        scalar(sel, grad, out, i, alpha, backward);
+    if (stream) {
+        i = lines(line, size, backward, true, i, n, alpha, s, g, out);
+        _mm_sfence();
+    } else {
+        i = lines(line, size, backward, false, i, n, alpha, s, g, out);
+    }
+    for (; i < n; ++i)
+        scalar(sel, grad, out, i, alpha, backward);
+}
 
 LCL__AVX2 void lcl__forward_f32_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                      bool stream) {
-    float a = (float)alpha;
-    __m256 av = _mm256_set1_ps(a);
-    LCL__BLOCK(4, false, LCL__F32_FWD, LCL__F32_LINE_FWD);
+    block(scalar_f32, line_f32, 4, false, n, alpha, sel, grad, out, stream);
 }
-
 LCL__AVX2 void lcl__backward_f32_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                       bool stream) {
-    float a = (float)alpha;
-    __m256 av = _mm256_set1_ps(a);
-    LCL__BLOCK(4, true, LCL__F32_BWD, LCL__F32_LINE_BWD);
+    block(scalar_f32, line_f32, 4, true, n, alpha, sel, grad, out, stream);
 }
-
-#define LCL__F64_FWD(i) store_f64(out, i, select_f64(load_f64(sel, i), load_f64(sel, i), alpha))
-#define LCL__F64_BWD(i) store_f64(out, i, select_f64(load_f64(sel, i), load_f64(grad, i), alpha))
-#define LCL__F64_LINE_FWD(s, g, o, st) line_f64(s, g, o, av, false, st)
-#define LCL__F64_LINE_BWD(s, g, o, st) line_f64(s, g, o, av, true, st)
-
 LCL__AVX2 void lcl__forward_f64_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                      bool stream) {
-    __m256d av = _mm256_set1_pd(alpha);
-    LCL__BLOCK(8, false, LCL__F64_FWD, LCL__F64_LINE_FWD);
+    block(scalar_f64, line_f64, 8, false, n, alpha, sel, grad, out, stream);
 }
-
 LCL__AVX2 void lcl__backward_f64_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                       bool stream) {
-    __m256d av = _mm256_set1_pd(alpha);
-    LCL__BLOCK(8, true, LCL__F64_BWD, LCL__F64_LINE_BWD);
+    block(scalar_f64, line_f64, 8, true, n, alpha, sel, grad, out, stream);
 }
-
-#define LCL__BF16_FWD(i)                                                                                               \
-    store_u16(out, i,                                                                                                  \
-              lcl__float_to_bf16_inline(select_f32(lcl__bf16_to_float_inline(load_u16(sel, i)),                        \
-                                                   lcl__bf16_to_float_inline(load_u16(sel, i)), a)))
-#define LCL__BF16_BWD(i)                                                                                               \
-    store_u16(out, i,                                                                                                  \
-              lcl__float_to_bf16_inline(select_f32(lcl__bf16_to_float_inline(load_u16(sel, i)),                        \
-                                                   lcl__bf16_to_float_inline(load_u16(grad, i)), a)))
-#define LCL__BF16_LINE_FWD(s, g, o, st) line_bf16(s, g, o, av, false, st)
-#define LCL__BF16_LINE_BWD(s, g, o, st) line_bf16(s, g, o, av, true, st)
-
 LCL__AVX2 void lcl__forward_bf16_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                       bool stream) {
-    float a = (float)alpha;
-    __m256 av = _mm256_set1_ps(a);
-    LCL__BLOCK(2, false, LCL__BF16_FWD, LCL__BF16_LINE_FWD);
+    block(scalar_bf16, line_bf16, 2, false, n, alpha, sel, grad, out, stream);
 }
-
 LCL__AVX2 void lcl__backward_bf16_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                        bool stream) {
-    float a = (float)alpha;
-    __m256 av = _mm256_set1_ps(a);
-    LCL__BLOCK(2, true, LCL__BF16_BWD, LCL__BF16_LINE_BWD);
+    block(scalar_bf16, line_bf16, 2, true, n, alpha, sel, grad, out, stream);
 }
-
-#define LCL__F16_FWD(i) f16_scalar_store(out, i, select_f32(f16_scalar_load(sel, i), f16_scalar_load(sel, i), a))
-#define LCL__F16_BWD(i) f16_scalar_store(out, i, select_f32(f16_scalar_load(sel, i), f16_scalar_load(grad, i), a))
-#define LCL__F16_LINE_FWD(s, g, o, st) line_f16(s, g, o, av, false, st)
-#define LCL__F16_LINE_BWD(s, g, o, st) line_f16(s, g, o, av, true, st)
-
 LCL__AVX2_F16C void lcl__forward_f16_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                           bool stream) {
-    float a = (float)alpha;
-    __m256 av = _mm256_set1_ps(a);
-    LCL__BLOCK(2, false, LCL__F16_FWD, LCL__F16_LINE_FWD);
+    block(scalar_f16, line_f16, 2, false, n, alpha, sel, grad, out, stream);
 }
-
 LCL__AVX2_F16C void lcl__backward_f16_avx2(size_t n, double alpha, const void *sel, const void *grad, void *out,
                                            bool stream) {
-    float a = (float)alpha;
-    __m256 av = _mm256_set1_ps(a);
-    LCL__BLOCK(2, true, LCL__F16_BWD, LCL__F16_LINE_BWD);
+    block(scalar_f16, line_f16, 2, true, n, alpha, sel, grad, out, stream);
 }
 
 #else

@@ -3,75 +3,13 @@
  * backend's; a partial last word keeps its bits past n. Whole words go to the AVX2 kernels of
  * mask_x86.c where the CPU has AVX2 (and F16C for f16), else to the portable loops here. */
 #include "cpu.h"
-#include "convert.h"
+#include "element.h"
 #include "x86.h"
 
 #include <omp.h>
 
 /* Below this many bytes of output one thread does it all. */
 #define PARALLEL_MIN_BYTES ((size_t)256 << 10)
-
-#define LCL__CPU_MASK_LOOPS(suffix, storage, compute, LOAD, STORE)                                                     \
-    static void forward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const void *x_v, void *y_v,      \
-                                        uint32_t *mask) {                                                              \
-        const storage *x = x_v;                                                                                        \
-        storage *y = y_v;                                                                                              \
-        compute a = (compute)alpha;                                                                                    \
-        for (size_t w = w0; w < w1; ++w) {                                                                             \
-            const storage *xw = x + w * 32;                                                                            \
-            storage *yw = y + w * 32;                                                                                  \
-            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                            \
-            uint32_t bits = 0;                                                                                         \
-            if (count == 32) {                                                                                         \
-                for (unsigned j = 0; j < 32; ++j) {                                                                    \
-                    compute v = LOAD(xw[j]);                                                                           \
-                    compute scaled = a * v;                                                                            \
-                    bits |= (uint32_t)(v > 0) << j;                                                                    \
-                    yw[j] = STORE(v > 0 ? v : scaled);                                                                 \
-                }                                                                                                      \
-                mask[w] = bits;                                                                                        \
-            } else {                                                                                                   \
-                for (unsigned j = 0; j < count; ++j) {                                                                 \
-                    compute v = LOAD(xw[j]);                                                                           \
-                    compute scaled = a * v;                                                                            \
-                    bits |= (uint32_t)(v > 0) << j;                                                                    \
-                    yw[j] = STORE(v > 0 ? v : scaled);                                                                 \
-                }                                                                                                      \
-                mask[w] = (mask[w] & ~((UINT32_C(1) << count) - 1)) | bits;                                            \
-            }                                                                                                          \
-        }                                                                                                              \
-    }                                                                                                                  \
-    static void backward_masked_##suffix(size_t w0, size_t w1, size_t n, double alpha, const uint32_t *mask,           \
-                                         const void *dy_v, void *dx_v) {                                               \
-        const storage *dy = dy_v;                                                                                      \
-        storage *dx = dx_v;                                                                                            \
-        compute a = (compute)alpha;                                                                                    \
-        for (size_t w = w0; w < w1; ++w) {                                                                             \
-            const storage *gw = dy + w * 32;                                                                           \
-            storage *dw = dx + w * 32;                                                                                 \
-            unsigned count = n - w * 32 < 32 ? (unsigned)(n - w * 32) : 32;                                            \
-            uint32_t bits = mask[w];                                                                                   \
-            if (count == 32) {                                                                                         \
-                for (unsigned j = 0; j < 32; ++j) {                                                                    \
-                    compute g = LOAD(gw[j]);                                                                           \
-                    compute scaled = a * g;                                                                            \
-                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                                      \
-                }                                                                                                      \
-            } else {                                                                                                   \
-                for (unsigned j = 0; j < count; ++j) {                                                                 \
-                    compute g = LOAD(gw[j]);                                                                           \
-                    compute scaled = a * g;                                                                            \
-                    dw[j] = STORE((bits >> j) & 1u ? g : scaled);                                                      \
-                }                                                                                                      \
-            }                                                                                                          \
-        }                                                                                                              \
-    }
-
-#define LCL__IDENTITY(v) (v)
-LCL__CPU_MASK_LOOPS(f32, float, float, LCL__IDENTITY, LCL__IDENTITY)
-LCL__CPU_MASK_LOOPS(f64, double, double, LCL__IDENTITY, LCL__IDENTITY)
-LCL__CPU_MASK_LOOPS(f16, uint16_t, float, lcl__half_to_float_inline, lcl__float_to_half_inline)
-LCL__CPU_MASK_LOOPS(bf16, uint16_t, float, lcl__bf16_to_float_inline, lcl__float_to_bf16_inline)
 
 /* One call over words [w0, w1): forward when mask_out is set, else backward. */
 struct mask_call {
@@ -85,61 +23,67 @@ struct mask_call {
     bool stream;
 };
 
-#if defined(LCL__HAVE_X86_KERNELS)
-/* The AVX2 kernel for whole words, or NULL where this CPU lacks what it needs. */
-static lcl__mask_forward_fn *pick_forward(lcl_dtype dtype) {
-    if (!__builtin_cpu_supports("avx2"))
-        return NULL;
-    switch (dtype) {
-    case LCL_F32:
-        return lcl__mask_forward_f32_avx2;
-    case LCL_F64:
-        return lcl__mask_forward_f64_avx2;
-    case LCL_BF16:
-        return lcl__mask_forward_bf16_avx2;
-    case LCL_F16:
-        return lcl__x86_has_f16c() ? lcl__mask_forward_f16_avx2 : NULL;
-    case LCL_MASK:
-        break;
-    }
-    return NULL;
+/* ---- the portable loops: element functions (element.h) inlined into one loop over words ----- */
+
+/* The `count` elements of the word from element i0; the forward returns their mask bits. A
+ * constant count of 32 (whole words) lets the compiler unroll and vectorise. */
+LCL__INLINE uint32_t forward_word(lcl__forward_fn *forward, const void *x, void *y, size_t i0, unsigned count,
+                                  double alpha) {
+    uint32_t bits = 0;
+    for (unsigned j = 0; j < count; ++j)
+        bits |= (uint32_t)forward(x, y, i0 + j, alpha) << j;
+    return bits;
+}
+LCL__INLINE void backward_word(lcl__leaky_fn *leaky, const void *dy, void *dx, size_t i0, unsigned count, double alpha,
+                               uint32_t bits) {
+    for (unsigned j = 0; j < count; ++j)
+        leaky(dy, dx, i0 + j, alpha, (bits >> j) & 1u);
 }
 
-static lcl__mask_backward_fn *pick_backward(lcl_dtype dtype) {
-    if (!__builtin_cpu_supports("avx2"))
-        return NULL;
-    switch (dtype) {
-    case LCL_F32:
-        return lcl__mask_backward_f32_avx2;
-    case LCL_F64:
-        return lcl__mask_backward_f64_avx2;
-    case LCL_BF16:
-        return lcl__mask_backward_bf16_avx2;
-    case LCL_F16:
-        return lcl__x86_has_f16c() ? lcl__mask_backward_f16_avx2 : NULL;
-    case LCL_MASK:
-        break;
+/* Words [w0, w1) of n elements; a partial last word keeps its mask bits past n. */
+LCL__INLINE void forward_words(lcl__forward_fn *forward, const struct mask_call *m, size_t w0, size_t w1) {
+    for (size_t w = w0; w < w1; ++w) {
+        if (m->n - w * 32 >= 32) {
+            m->mask_out[w] = forward_word(forward, m->in, m->out, w * 32, 32, m->alpha);
+        } else {
+            unsigned count = (unsigned)(m->n - w * 32);
+            uint32_t bits = forward_word(forward, m->in, m->out, w * 32, count, m->alpha);
+            m->mask_out[w] = (m->mask_out[w] & ~((UINT32_C(1) << count) - 1)) | bits;
+        }
     }
-    return NULL;
 }
+LCL__INLINE void backward_words(lcl__leaky_fn *leaky, const struct mask_call *m, size_t w0, size_t w1) {
+    for (size_t w = w0; w < w1; ++w) {
+        if (m->n - w * 32 >= 32)
+            backward_word(leaky, m->in, m->out, w * 32, 32, m->alpha, m->mask_in[w]);
+        else
+            backward_word(leaky, m->in, m->out, w * 32, (unsigned)(m->n - w * 32), m->alpha, m->mask_in[w]);
+    }
+}
+
+#if defined(LCL__HAVE_X86_KERNELS)
+/* The AVX2 kernels per float dtype (x86.h); the f16 ones need F16C too. */
+static const struct {
+    lcl__mask_forward_fn *forward;
+    lcl__mask_backward_fn *backward;
+} x86_kernels[LCL__FLOAT_DTYPE_COUNT] = {
+    [LCL_F32] = {lcl__mask_forward_f32_avx2, lcl__mask_backward_f32_avx2},
+    [LCL_F64] = {lcl__mask_forward_f64_avx2, lcl__mask_backward_f64_avx2},
+    [LCL_F16] = {lcl__mask_forward_f16_avx2, lcl__mask_backward_f16_avx2},
+    [LCL_BF16] = {lcl__mask_forward_bf16_avx2, lcl__mask_backward_bf16_avx2},
+};
 
 /* Runs the whole words of [w0, w1) through the AVX2 kernels; returns where the portable loops
- * take over (w0 when there is no kernel, else the partial last word, if any). */
+ * take over (w0 when this CPU cannot run them, else the partial last word, if any). */
 static size_t mask_words_x86(const struct mask_call *m, size_t w0, size_t w1) {
     size_t full_end = m->n / 32 < w1 ? m->n / 32 : w1;
-    if (full_end <= w0)
+    if (full_end <= w0 || !lcl__dtype_is_float(m->dtype) || !__builtin_cpu_supports("avx2") ||
+        (m->dtype == LCL_F16 && !lcl__x86_has_f16c()))
         return w0;
-    if (m->mask_out) {
-        lcl__mask_forward_fn *kernel = pick_forward(m->dtype);
-        if (!kernel)
-            return w0;
-        kernel(w0, full_end, m->alpha, m->in, m->out, m->mask_out, m->stream);
-    } else {
-        lcl__mask_backward_fn *kernel = pick_backward(m->dtype);
-        if (!kernel)
-            return w0;
-        kernel(w0, full_end, m->alpha, m->mask_in, m->in, m->out, m->stream);
-    }
+    if (m->mask_out)
+        x86_kernels[m->dtype].forward(w0, full_end, m->alpha, m->in, m->out, m->mask_out, m->stream);
+    else
+        x86_kernels[m->dtype].backward(w0, full_end, m->alpha, m->mask_in, m->in, m->out, m->stream);
     return full_end;
 }
 #endif
@@ -150,37 +94,18 @@ static void mask_words(const struct mask_call *m, size_t w0, size_t w1) {
     if (w0 >= w1)
         return;
 #endif
-    if (m->mask_out) {
-        switch (m->dtype) {
-        case LCL_F32:
-            forward_masked_f32(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
-            break;
-        case LCL_F64:
-            forward_masked_f64(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
-            break;
-        case LCL_F16:
-            forward_masked_f16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
-            break;
-        case LCL_BF16:
-            forward_masked_bf16(w0, w1, m->n, m->alpha, m->in, m->out, m->mask_out);
-            break;
-        case LCL_MASK:
-            break;
-        }
-        return;
-    }
     switch (m->dtype) {
     case LCL_F32:
-        backward_masked_f32(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        m->mask_out ? forward_words(lcl__forward_f32, m, w0, w1) : backward_words(lcl__leaky_f32, m, w0, w1);
         break;
     case LCL_F64:
-        backward_masked_f64(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        m->mask_out ? forward_words(lcl__forward_f64, m, w0, w1) : backward_words(lcl__leaky_f64, m, w0, w1);
         break;
     case LCL_F16:
-        backward_masked_f16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        m->mask_out ? forward_words(lcl__forward_f16, m, w0, w1) : backward_words(lcl__leaky_f16, m, w0, w1);
         break;
     case LCL_BF16:
-        backward_masked_bf16(w0, w1, m->n, m->alpha, m->mask_in, m->in, m->out);
+        m->mask_out ? forward_words(lcl__forward_bf16, m, w0, w1) : backward_words(lcl__leaky_bf16, m, w0, w1);
         break;
     case LCL_MASK:
         break;

@@ -44,7 +44,9 @@ lcl__mask_backward_fn lcl__mask_backward_f32_avx2, lcl__mask_backward_f64_avx2, 
 
 #define LCL__AVX2 __attribute__((target("avx2")))
 #define LCL__AVX2_F16C __attribute__((target("avx2,f16c")))
+#ifndef LCL__INLINE /* as in cpu.h */
 #define LCL__INLINE static inline __attribute__((always_inline))
+#endif
 
 /* How far ahead of the line being computed the inputs are prefetched, in bytes. Measured on a
  * 2-core AMD EPYC (Zen 1) VM at 2^27 elements: 1-4 KiB lifts fp16 forward from ~60% to ~90% of

@@ -233,24 +233,21 @@ static void note_chunks(const char *fn, size_t first, size_t last, size_t count,
     lcl__append_error(text);
 }
 
-/* Waits for `count` events and releases them, whatever the wait says. */
-static lcl_status wait_and_release(cl_event *events, size_t count) {
-    lcl_status st = LCL_SUCCESS;
-    if (count > 0)
-        LCL__CL_CALL(st, clWaitForEvents((cl_uint)count, events), "clWaitForEvents");
-    for (size_t i = 0; i < count; ++i) {
-        clReleaseEvent(events[i]);
-        events[i] = NULL;
-    }
-    return st;
-}
-
 static void release_events(cl_event *events, size_t count) {
     for (size_t i = 0; i < count; ++i) {
         if (events[i])
             clReleaseEvent(events[i]);
         events[i] = NULL;
     }
+}
+
+/* Waits for `count` events and releases them, whatever the wait says. */
+static lcl_status wait_and_release(cl_event *events, size_t count) {
+    lcl_status st = LCL_SUCCESS;
+    if (count > 0)
+        LCL__CL_CALL(st, clWaitForEvents((cl_uint)count, events), "clWaitForEvents");
+    release_events(events, count);
+    return st;
 }
 
 /* ---- streamed ------------------------------------------------------------------------------- */

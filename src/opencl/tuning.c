@@ -54,30 +54,23 @@ static const char *const op_names[LCL__TUNE_OP_COUNT] = {
 /* ---- the table ------------------------------------------------------------------------------ */
 
 enum lcl__tune_op lcl__kernel_tune_op(enum lcl__kernel_id id) {
-    switch (id) {
-    case LCL__K_FORWARD:
-        return LCL__TUNE_FORWARD;
-    case LCL__K_BACKWARD:
-        return LCL__TUNE_BACKWARD;
-    case LCL__K_FORWARD_BATCH:
-        return LCL__TUNE_FORWARD_BATCH;
-    case LCL__K_BACKWARD_BATCH:
-        return LCL__TUNE_BACKWARD_BATCH;
-    case LCL__K_PRELU_FORWARD:
-        return LCL__TUNE_PRELU_FORWARD;
-    case LCL__K_PRELU_BACKWARD:
-    case LCL__K_PRELU_BACKWARD_PARTIAL:
-    case LCL__K_PRELU_BACKWARD_COLUMNS:
-    case LCL__K_PRELU_DALPHA:
-    case LCL__K_PRELU_FOLD:
-        return LCL__TUNE_PRELU_BACKWARD;
-    case LCL__K_FORWARD_MASKED:
-        return LCL__TUNE_FORWARD_MASKED;
-    case LCL__K_BACKWARD_MASKED:
-        return LCL__TUNE_BACKWARD_MASKED;
-    default:
-        return LCL__TUNE_DENSE;
-    }
+    static const enum lcl__tune_op op_of[LCL__KERNEL_COUNT] = {
+        [LCL__K_FORWARD] = LCL__TUNE_FORWARD,
+        [LCL__K_BACKWARD] = LCL__TUNE_BACKWARD,
+        [LCL__K_FORWARD_BATCH] = LCL__TUNE_FORWARD_BATCH,
+        [LCL__K_BACKWARD_BATCH] = LCL__TUNE_BACKWARD_BATCH,
+        [LCL__K_PRELU_FORWARD] = LCL__TUNE_PRELU_FORWARD,
+        [LCL__K_PRELU_BACKWARD] = LCL__TUNE_PRELU_BACKWARD,
+        [LCL__K_PRELU_BACKWARD_PARTIAL] = LCL__TUNE_PRELU_BACKWARD,
+        [LCL__K_PRELU_BACKWARD_COLUMNS] = LCL__TUNE_PRELU_BACKWARD,
+        [LCL__K_PRELU_DALPHA] = LCL__TUNE_PRELU_BACKWARD,
+        [LCL__K_PRELU_FOLD] = LCL__TUNE_PRELU_BACKWARD,
+        [LCL__K_FORWARD_MASKED] = LCL__TUNE_FORWARD_MASKED,
+        [LCL__K_BACKWARD_MASKED] = LCL__TUNE_BACKWARD_MASKED,
+        [LCL__K_DENSE_FORWARD] = LCL__TUNE_DENSE,
+        [LCL__K_DENSE_BACKWARD] = LCL__TUNE_DENSE,
+    };
+    return op_of[id];
 }
 
 const struct lcl__tunables *lcl__kernel_tunables(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id) {
@@ -87,9 +80,6 @@ const struct lcl__tunables *lcl__kernel_tunables(const lcl_context *ctx, lcl_dty
 static struct shape shape_of(const struct lcl__tunables *t, lcl_dtype dtype) {
     return (struct shape){t->vector_width[dtype], t->chunk, t->work_group_size};
 }
-
-/* The device's defaults for dtype. */
-static struct shape default_shape(const lcl_context *ctx, lcl_dtype dtype) { return shape_of(&ctx->tune, dtype); }
 
 static void reset_table(lcl_context *ctx) {
     for (size_t op = 0; op < LCL__TUNE_OP_COUNT; ++op)
@@ -110,12 +100,18 @@ static struct lcl__tunables with_shape(const lcl_context *ctx, lcl_dtype dtype, 
 
 static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-/* Why t cannot shape kernels on a device with these defaults, or NULL when it can. The limits
- * are the kernels' own: vector types of 2 to 16 lanes, a sign-mask run of at most 16 words per
- * work-item (mask.cl), and the GPU shapes (a chunk of one vector) building a mask word within a
- * work-group of a multiple of 16. The shape family stays the device's: tuning picks among the
- * shapes its defaults chose, so LEAKYCL_KERNEL_SHAPE keeps meaning what it says. */
-static const char *unfit_reason(const struct shape *t, const struct shape *def, size_t max_wg) {
+/* Why op's entry t cannot shape kernels on a device with these defaults, or NULL when it can.
+ * The limits are the kernels' own: vector types of 2 to 16 lanes, a sign-mask run of at most 16
+ * words per work-item (mask.cl), and the GPU shapes (a chunk of one vector) building a mask word
+ * within a work-group of a multiple of 16. The shape family stays the device's: tuning picks
+ * among the shapes its defaults chose, so LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The
+ * one op-specific rule: prelu_backward keeps the default vector width, because its slope
+ * gradient sums each block's products in LCL_VEC lane sums (prelu.cl), so the width sets the
+ * summation order and thus dalpha's bits; its other values only distribute the fixed blocks
+ * over work-items. */
+static const char *unfit_reason(enum lcl__tune_op op, const struct shape *t, const struct shape *def, size_t max_wg) {
+    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
+        return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
     if (!is_pow2(t->vector_width) || t->vector_width < 2 || t->vector_width > 16)
         return "vw must be 2, 4, 8 or 16";
     if (!is_pow2(t->vectors_per_item) || t->vectors_per_item > 64)
@@ -130,17 +126,6 @@ static const char *unfit_reason(const struct shape *t, const struct shape *def, 
     if (t->vectors_per_item == 1 && t->work_group_size % 16 != 0)
         return "wgs must be a multiple of 16 when vpt is 1";
     return NULL;
-}
-
-/* The same for op's entry. The one op-specific rule: prelu_backward keeps the default vector
- * width, because its slope gradient sums each block's products in LCL_VEC lane sums
- * (prelu.cl), so the width sets the summation order and thus dalpha's bits; its other values
- * only distribute the fixed blocks over work-items. */
-static const char *entry_unfit_reason(enum lcl__tune_op op, const struct shape *t, const struct shape *def,
-                                      size_t max_wg) {
-    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
-        return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
-    return unfit_reason(t, def, max_wg);
 }
 
 /* ---- entries ---------------------------------------------------------------------------------- */
@@ -234,18 +219,16 @@ static int overlay_add(struct overlay *ov, const struct entry *e) {
     return 1;
 }
 
-/* Why an entry of ov does not fit ctx's device, or NULL. */
-static const char *overlay_unfit(const struct overlay *ov, const lcl_context *ctx) {
+/* Whether every entry of ov fits ctx's device. */
+static bool overlay_fits(const struct overlay *ov, const lcl_context *ctx) {
     for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
         for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d) {
-            struct shape def = default_shape(ctx, (lcl_dtype)d);
-            const char *why = ov->set[op][d] ? entry_unfit_reason((enum lcl__tune_op)op, &ov->t[op][d], &def,
-                                                                  ctx->tuning.max_work_group_size)
-                                             : NULL;
-            if (why)
-                return why;
+            struct shape def = shape_of(&ctx->tune, (lcl_dtype)d);
+            if (ov->set[op][d] &&
+                unfit_reason((enum lcl__tune_op)op, &ov->t[op][d], &def, ctx->tuning.max_work_group_size))
+                return false;
         }
-    return NULL;
+    return true;
 }
 
 static void overlay_apply(const struct overlay *ov, lcl_context *ctx) {
@@ -299,8 +282,8 @@ static lcl_status parse_params(const char *fn, const lcl_context *ctx, const cha
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
                              "%s: line %zu (\"%.*s\") is not \"OP DTYPE vw=V vpt=P wgs=W\" with a known op and dtype",
                              fn, ls.number, (int)(len > ENTRY_SIZE ? ENTRY_SIZE : len), line);
-        struct shape def = default_shape(ctx, e.dtype);
-        const char *why = entry_unfit_reason(e.op, &e.t, &def, ctx->tuning.max_work_group_size);
+        struct shape def = shape_of(&ctx->tune, e.dtype);
+        const char *why = unfit_reason(e.op, &e.t, &def, ctx->tuning.max_work_group_size);
         if (why)
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: line %zu (\"%.*s\"): %s", fn, ls.number, (int)len, line,
                              why);
@@ -459,7 +442,7 @@ static void load_cache(lcl_context *ctx) {
         !(text = read_cache(path, &size)))
         return;
     struct scan s = {.key = key};
-    if (scan_cache(text, size, &s) && s.found && !overlay_unfit(&s.mine, ctx)) {
+    if (scan_cache(text, size, &s) && s.found && overlay_fits(&s.mine, ctx)) {
         overlay_apply(&s.mine, ctx);
         ctx->tuning.from_cache = s.mine.count;
     }
