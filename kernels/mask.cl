@@ -6,7 +6,8 @@
  * One function per vector and one per element, as eltwise.cl, the forward's also giving the
  * signs, the backward's taking them as bits; `fast` as there. The kernels differ by device class:
  * on GPUs a work-item per vector, whose words meet in local memory; on CPU devices a work-item
- * owning LCL_MASK_WORDS whole words (a tunable), so that no two share a word: no atomics. */
+ * owning LCL_MASK_WORDS whole words (a 64-byte line: tunables.c says why), so that no two share
+ * a word: no atomics. */
 
 #define LCL_VECS_PER_WORD (32 / LCL_VEC)
 

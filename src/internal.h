@@ -58,7 +58,7 @@ struct lcl__tunables {
     unsigned chunk;                                /* [LCL_CHUNK] vectors per work-item of the plain kernels */
     bool nontemporal;                              /* [LCL_NT] non-temporal stores (clang: PoCL) */
     bool soft_half;                                /* [LCL_SOFT_HALF] f16 through integer arithmetic, not vload_half */
-    unsigned mask_words[LCL__FLOAT_DTYPE_COUNT];   /* [LCL_MASK_WORDS] sign-mask words per work-item, CPU shape */
+    unsigned mask_words;                           /* [LCL_MASK_WORDS] sign-mask words per work-item, CPU shape */
     unsigned batch_vectors;                        /* [LCL_BATCH_VECTORS] vectors per work-item of a batch, GPU shape */
     unsigned prelu_fold;           /* [LCL_PRELU_FOLD] partials per work-item of the dalpha fold, GPU shape */
     unsigned prelu_column_vectors; /* [LCL_PRELU_COLVECS] vectors of columns per work-item, dalpha by columns */

@@ -5,7 +5,7 @@
  * owns mask_words whole words. */
 static size_t mask_work_items(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, size_t n) {
     const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, id);
-    size_t per_item = t->gpu_shape ? t->vector_width[dtype] : 32 * (size_t)t->mask_words[dtype];
+    size_t per_item = t->gpu_shape ? t->vector_width[dtype] : 32 * (size_t)t->mask_words;
     return n / per_item + (n % per_item != 0);
 }
 

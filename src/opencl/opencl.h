@@ -18,8 +18,6 @@ void lcl__tunables_default(const struct lcl__device_facts *device, struct lcl__t
 int lcl__tunables_options(const struct lcl__tunables *t, lcl_dtype dtype, char *buf, size_t size);
 /* The elements one work-item of the plain kernels handles for dtype. */
 size_t lcl__chunk_elements(const struct lcl__tunables *t, lcl_dtype dtype);
-/* Sets mask_words from the vector widths and the chunk (the defaults, and a tuned table). */
-void lcl__tunables_mask_words(struct lcl__tunables *t);
 /* The tunables that build and launch kernel id of dtype: its op's, as tuned (tuning.c). */
 const struct lcl__tunables *lcl__kernel_tunables(const lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id);
 enum lcl__tune_op lcl__kernel_tune_op(enum lcl__kernel_id id);

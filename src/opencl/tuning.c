@@ -88,23 +88,23 @@ static void reset_table(lcl_context *ctx) {
     ctx->tuning.from_cache = 0;
 }
 
-/* The defaults with s for dtype; the sign mask's words follow the new chunk. */
+/* The defaults with s for dtype. */
 static struct lcl__tunables with_shape(const lcl_context *ctx, lcl_dtype dtype, const struct shape *s) {
     struct lcl__tunables t = ctx->tune;
     t.vector_width[dtype] = s->vector_width;
     t.chunk = s->vectors_per_item;
     t.work_group_size = s->work_group_size;
-    lcl__tunables_mask_words(&t);
     return t;
 }
 
 static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 /* Why op's entry t cannot shape kernels on a device with these defaults, or NULL when it can.
- * The limits are the kernels' own: vector types of 2 to 16 lanes, a sign-mask run of at most 16
- * words per work-item (mask.cl), and the GPU shapes (a chunk of one vector) building a mask word
- * within a work-group of a multiple of 16. The shape family stays the device's: tuning picks
- * among the shapes its defaults chose, so LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The
+ * The limits are the kernels' own: vector types of 2 to 16 lanes, and the GPU shapes (a chunk of
+ * one vector) building a mask word within a work-group of a multiple of 16. The sign-mask
+ * kernels of the CPU shape take no chunk (a line of mask words each, tunables.c). The shape
+ * family stays the device's: tuning picks among the shapes its defaults chose, so
+ * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The
  * one op-specific rule: prelu_backward keeps the default vector width, because its slope
  * gradient sums each block's products in LCL_VEC lane sums (prelu.cl), so the width sets the
  * summation order and thus dalpha's bits; its other values only distribute the fixed blocks
