@@ -30,11 +30,14 @@ static void storage_release(struct lcl__storage *s) {
     free(s);
 }
 
+/* A new tensor on storage s, whose reference it takes over; s is released if that fails. */
 static lcl_status tensor_new(lcl_context *ctx, lcl_dtype dtype, size_t offset, size_t n, struct lcl__storage *storage,
                              lcl_tensor **out) {
     lcl_tensor *t = malloc(sizeof *t);
-    if (!t)
+    if (!t) {
+        storage_release(storage);
         return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "out of host memory for a tensor");
+    }
     *t = (lcl_tensor){.ctx = ctx, .dtype = dtype, .n = n, .offset = offset, .storage = storage};
     *out = t;
     return LCL_SUCCESS;
@@ -78,11 +81,11 @@ lcl_status lcl_tensor_create(lcl_context *ctx, lcl_dtype dtype, size_t n, lcl_te
     if (!s)
         return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_tensor_create: out of host memory");
     lcl_status st = allocate_storage(ctx, bytes, s);
-    if (st == LCL_SUCCESS)
-        st = tensor_new(ctx, dtype, 0, n, s, out);
-    if (st != LCL_SUCCESS)
+    if (st != LCL_SUCCESS) {
         storage_release(s);
-    return st;
+        return st;
+    }
+    return tensor_new(ctx, dtype, 0, n, s, out);
 }
 
 /* offset + n elements fit in `bytes`, without overflow, and a mask view starts on a word. */
@@ -137,10 +140,7 @@ lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, 
         return st;
     }
     s->mem = buffer;
-    st = tensor_new(ctx, dtype, offset, n, s, out);
-    if (st != LCL_SUCCESS)
-        storage_release(s);
-    return st;
+    return tensor_new(ctx, dtype, offset, n, s, out);
 }
 
 lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, size_t n, lcl_tensor **out) {
@@ -166,10 +166,7 @@ lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, s
     /* An empty wrap keeps host NULL, as an empty created tensor does. */
     *s = (struct lcl__storage){.host = bytes ? host : NULL, .bytes = bytes, .borrowed = true};
     atomic_init(&s->refs, 1);
-    lcl_status st = tensor_new(ctx, dtype, 0, n, s, out);
-    if (st != LCL_SUCCESS)
-        storage_release(s);
-    return st;
+    return tensor_new(ctx, dtype, 0, n, s, out);
 }
 
 lcl_status lcl_tensor_view(lcl_tensor *parent, size_t offset, size_t n, lcl_tensor **out) {
@@ -178,10 +175,8 @@ lcl_status lcl_tensor_view(lcl_tensor *parent, size_t offset, size_t n, lcl_tens
     lcl_status st = check_range("lcl_tensor_view", parent->dtype, offset, n, lcl__bytes_for(parent->dtype, parent->n));
     if (st != LCL_SUCCESS)
         return st;
-    st = tensor_new(parent->ctx, parent->dtype, parent->offset + offset, n, parent->storage, out);
-    if (st == LCL_SUCCESS)
-        atomic_fetch_add(&parent->storage->refs, 1);
-    return st;
+    atomic_fetch_add(&parent->storage->refs, 1);
+    return tensor_new(parent->ctx, parent->dtype, parent->offset + offset, n, parent->storage, out);
 }
 
 void lcl_tensor_release(lcl_tensor *t) {
