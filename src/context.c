@@ -194,28 +194,19 @@ static lcl_context *context_alloc(void) {
     lcl_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return NULL;
-    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
-        free(ctx);
-        return NULL;
-    }
-    if (pthread_mutex_init(&ctx->stage_lock, NULL) != 0) {
-        pthread_mutex_destroy(&ctx->lock);
-        free(ctx);
-        return NULL;
-    }
-    const char *verify = getenv("LEAKYCL_VERIFY");
-    ctx->verify = verify && strcmp(verify, "1") == 0;
     const char *dir = getenv("LEAKYCL_KERNEL_DIR");
-    if (dir && *dir) {
-        ctx->kernel_dir = strdup(dir);
-        if (!ctx->kernel_dir) {
-            pthread_mutex_destroy(&ctx->stage_lock);
-            pthread_mutex_destroy(&ctx->lock);
-            free(ctx);
-            return NULL;
+    bool dir_kept = !(dir && *dir) || (ctx->kernel_dir = strdup(dir)) != NULL;
+    if (dir_kept && pthread_mutex_init(&ctx->lock, NULL) == 0) {
+        if (pthread_mutex_init(&ctx->stage_lock, NULL) == 0) {
+            const char *verify = getenv("LEAKYCL_VERIFY");
+            ctx->verify = verify && strcmp(verify, "1") == 0;
+            return ctx;
         }
+        pthread_mutex_destroy(&ctx->lock);
     }
-    return ctx;
+    free(ctx->kernel_dir);
+    free(ctx);
+    return NULL;
 }
 
 static void init_cpu_backend(lcl_context *ctx) {
@@ -232,22 +223,18 @@ static lcl_status init_device_info(lcl_context *ctx) {
     size_t max_wg = 0;
     if (LCL__CL_CALL(st,
                      clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof ctx->device_name - 1, ctx->device_name, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_NAME)"))
-        return st;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_TYPE)"))
-        return st;
-    if (LCL__CL_CALL(
+                     "clGetDeviceInfo(CL_DEVICE_NAME)") ||
+        LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
+                     "clGetDeviceInfo(CL_DEVICE_TYPE)") ||
+        LCL__CL_CALL(
             st,
             clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL),
-            "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)"))
-        return st;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)"))
+            "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)") ||
+        LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL),
+                     "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)") ||
+        (st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
         return st;
     ctx->device_name[sizeof ctx->device_name - 1] = '\0';
-    if ((st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
-        return st;
     char version[256] = "";
     device_version(ctx->device, version, sizeof version);
     struct lcl__device_facts facts = {.gpu = (type & CL_DEVICE_TYPE_GPU) != 0,
