@@ -296,45 +296,13 @@ static lcl_status parse_params(const char *fn, const lcl_context *ctx, const cha
 
 /* ---- the cache file ---------------------------------------------------------------------------- */
 
-/* A growable text; `failed` after an allocation failed. */
-struct text {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static void text_add(struct text *t, const char *s, size_t n) {
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-static void text_line(struct text *t, const char *s, size_t n) {
-    text_add(t, s, n);
-    text_add(t, "\n", 1);
-}
-
 /* What scanning a cache looks for: the section `key` (its entries into `mine`), and the other
  * sections' lines, verbatim, into `others` (when not NULL). */
 struct scan {
     const char *key;
     struct overlay mine;
     int found;
-    struct text *others;
+    FILE *others;
 };
 
 /* 0 when the text is not a well-formed cache. */
@@ -365,7 +333,7 @@ static int scan_cache(const char *text, size_t size, struct scan *s) {
                 return 0;
         }
         if (!in_mine && s->others)
-            text_line(s->others, line, len);
+            fprintf(s->others, "%.*s\n", (int)len, line);
     }
     return 1;
 }
@@ -470,54 +438,48 @@ static void make_parents(const char *path) {
     }
 }
 
-/* Writes text to a file of its own beside path and renames it over path, so that a reader sees
- * the old cache or the new one, never a mix. */
-static lcl_status write_atomically(const char *path, const struct text *text) {
+/* The new cache into f: the old one's other sections (none when it is missing or corrupt), then
+ * ov as key's section. */
+static void compose_cache(FILE *f, const char *path, const char *key, const struct overlay *ov) {
+    fputs(CACHE_HEADER "\n", f);
+    size_t size = 0;
+    char *old = read_cache(path, &size);
+    struct scan check = {.key = key}, copy = {.key = key, .others = f};
+    if (old && scan_cache(old, size, &check)) /* a corrupt cache is not copied from at all */
+        scan_cache(old, size, &copy);
+    free(old);
+    fprintf(f, "%s%s\n", DEVICE_PREFIX, key);
+    char line[ENTRY_SIZE + 1];
+    for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
+        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
+            if (ov->set[op][d] && format_entry(line, sizeof line, (enum lcl__tune_op)op, (lcl_dtype)d, &ov->t[op][d]))
+                fprintf(f, "%s\n", line);
+}
+
+/* Composes the new cache in a file of its own beside path and renames it over path, so that a
+ * reader sees the old cache or the new one, never a mix. */
+static lcl_status store_cache(const char *path, const char *key, const struct overlay *ov) {
     static atomic_uint serial;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&serial, 1));
     make_parents(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tuning_store: cannot create %s", tmp);
-    size_t done = 0;
-    while (done < text->len) {
-        ssize_t n = write(fd, text->data + done, text->len - done);
-        if (n <= 0)
-            break;
-        done += (size_t)n;
     }
-    int ok = done == text->len && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
+    compose_cache(f, path, key, ov);
+    int ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
+    ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tuning_store: cannot write %s", path);
     }
     return LCL_SUCCESS;
-}
-
-/* The new cache: the old one's other sections (none when it is missing or corrupt), then
- * ov as key's section. */
-static void compose_cache(const char *path, const char *key, const struct overlay *ov, struct text *out) {
-    text_line(out, CACHE_HEADER, strlen(CACHE_HEADER));
-    size_t size = 0;
-    char *old = read_cache(path, &size);
-    if (old) {
-        struct text others = {0};
-        struct scan s = {.key = key, .others = &others};
-        if (scan_cache(old, size, &s) && others.len)
-            text_add(out, others.data, others.len);
-        out->failed |= others.failed;
-        free(others.data);
-        free(old);
-    }
-    text_add(out, DEVICE_PREFIX, strlen(DEVICE_PREFIX));
-    text_line(out, key, strlen(key));
-    char line[ENTRY_SIZE + 1];
-    for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
-        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
-            if (ov->set[op][d] && format_entry(line, sizeof line, (enum lcl__tune_op)op, (lcl_dtype)d, &ov->t[op][d]))
-                text_line(out, line, strlen(line));
 }
 
 /* ---- the public functions ---------------------------------------------------------------------- */
@@ -597,11 +559,7 @@ lcl_status lcl_tuning_store(const lcl_context *ctx, const char *params) {
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: no cache path (set LEAKYCL_TUNING_FILE or HOME)", fn);
     if (!device_key(ctx->device, key, sizeof key))
         return lcl__fail(LCL_ERROR_OPENCL, "%s: cannot read the device's name and versions", fn);
-    struct text text = {0};
-    compose_cache(path, key, &ov, &text);
-    st = text.failed ? lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: out of host memory", fn) : write_atomically(path, &text);
-    free(text.data);
-    return st;
+    return store_cache(path, key, &ov);
 }
 
 lcl_status lcl_tuning_path(char *buf, size_t size) {
