@@ -27,6 +27,9 @@ enum lcl__tune_op lcl__kernel_tune_op(enum lcl__kernel_id id);
 lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out);
 void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel k);
 void lcl__programs_release(lcl_context *ctx);
+/* The file's text, malloc'd and NUL-terminated, *size its length; NULL with errno set when it is
+ * missing, unreadable or larger than max bytes. */
+char *lcl__read_file(const char *path, size_t max, size_t *size);
 
 /* ---- launches (launch.c) ---------------------------------------------------------------------- */
 

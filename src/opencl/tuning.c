@@ -88,29 +88,21 @@ static void reset_table(lcl_context *ctx) {
     ctx->tuning.from_cache = 0;
 }
 
-/* The defaults with s for dtype. */
-static struct lcl__tunables with_shape(const lcl_context *ctx, lcl_dtype dtype, const struct shape *s) {
-    struct lcl__tunables t = ctx->tune;
-    t.vector_width[dtype] = s->vector_width;
-    t.chunk = s->vectors_per_item;
-    t.work_group_size = s->work_group_size;
-    return t;
-}
-
 static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-/* Why op's entry t cannot shape kernels on a device with these defaults, or NULL when it can.
+/* Why op's entry t for dtype cannot shape kernels on ctx's device, or NULL when it can.
  * The limits are the kernels' own: vector types of 2 to 16 lanes, and the GPU shapes (a chunk of
  * one vector) building a mask word within a work-group of a multiple of 16. The sign-mask
  * kernels of the CPU shape take no chunk (a line of mask words each, tunables.c). The shape
  * family stays the device's: tuning picks among the shapes its defaults chose, so
- * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The
- * one op-specific rule: prelu_backward keeps the default vector width, because its slope
+ * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The one op-specific rule: prelu_backward keeps the default vector width, because its slope
  * gradient sums each block's products in LCL_VEC lane sums (prelu.cl), so the width sets the
  * summation order and thus dalpha's bits; its other values only distribute the fixed blocks
  * over work-items. */
-static const char *unfit_reason(enum lcl__tune_op op, const struct shape *t, const struct shape *def, size_t max_wg) {
-    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
+static const char *unfit_reason(const lcl_context *ctx, enum lcl__tune_op op, lcl_dtype dtype, const struct shape *t) {
+    struct shape def = shape_of(&ctx->tune, dtype);
+    size_t max_wg = ctx->tuning.max_work_group_size;
+    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def.vector_width)
         return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
     if (!is_pow2(t->vector_width) || t->vector_width < 2 || t->vector_width > 16)
         return "vw must be 2, 4, 8 or 16";
@@ -118,9 +110,9 @@ static const char *unfit_reason(enum lcl__tune_op op, const struct shape *t, con
         return "vpt must be a power of two up to 64";
     if (t->vector_width * t->vectors_per_item > 512)
         return "vw * vpt must be at most 512";
-    if ((t->vectors_per_item == 1) != (def->vectors_per_item == 1))
-        return def->vectors_per_item == 1 ? "vpt must be 1 on this device (its GPU shapes)"
-                                          : "vpt must be above 1 on this device (its CPU shapes)";
+    if ((t->vectors_per_item == 1) != (def.vectors_per_item == 1))
+        return def.vectors_per_item == 1 ? "vpt must be 1 on this device (its GPU shapes)"
+                                         : "vpt must be above 1 on this device (its CPU shapes)";
     if (!is_pow2(t->work_group_size) || t->work_group_size > max_wg)
         return "wgs must be a power of two within the device's work-group limit";
     if (t->vectors_per_item == 1 && t->work_group_size % 16 != 0)
@@ -222,12 +214,9 @@ static int overlay_add(struct overlay *ov, const struct entry *e) {
 /* Whether every entry of ov fits ctx's device. */
 static bool overlay_fits(const struct overlay *ov, const lcl_context *ctx) {
     for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
-        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d) {
-            struct shape def = shape_of(&ctx->tune, (lcl_dtype)d);
-            if (ov->set[op][d] &&
-                unfit_reason((enum lcl__tune_op)op, &ov->t[op][d], &def, ctx->tuning.max_work_group_size))
+        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
+            if (ov->set[op][d] && unfit_reason(ctx, (enum lcl__tune_op)op, (lcl_dtype)d, &ov->t[op][d]))
                 return false;
-        }
     return true;
 }
 
@@ -235,8 +224,12 @@ static void overlay_apply(const struct overlay *ov, lcl_context *ctx) {
     reset_table(ctx);
     for (size_t op = 0; op < LCL__TUNE_OP_COUNT; ++op)
         for (size_t d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
-            if (ov->set[op][d])
-                ctx->tuning.table[op][d] = with_shape(ctx, (lcl_dtype)d, &ov->t[op][d]);
+            if (ov->set[op][d]) {
+                struct lcl__tunables *t = &ctx->tuning.table[op][d];
+                t->vector_width[d] = ov->t[op][d].vector_width;
+                t->chunk = ov->t[op][d].vectors_per_item;
+                t->work_group_size = ov->t[op][d].work_group_size;
+            }
 }
 
 /* ---- lines ------------------------------------------------------------------------------------- */
@@ -282,8 +275,7 @@ static lcl_status parse_params(const char *fn, const lcl_context *ctx, const cha
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
                              "%s: line %zu (\"%.*s\") is not \"OP DTYPE vw=V vpt=P wgs=W\" with a known op and dtype",
                              fn, ls.number, (int)(len > ENTRY_SIZE ? ENTRY_SIZE : len), line);
-        struct shape def = shape_of(&ctx->tune, e.dtype);
-        const char *why = unfit_reason(e.op, &e.t, &def, ctx->tuning.max_work_group_size);
+        const char *why = unfit_reason(ctx, e.op, e.dtype, &e.t);
         if (why)
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: line %zu (\"%.*s\"): %s", fn, ls.number, (int)len, line,
                              why);
@@ -354,24 +346,6 @@ static int cache_path(char *buf, size_t size) {
     return n > 0 && (size_t)n < size;
 }
 
-/* The file's text, malloc'd and NUL-terminated; NULL when missing, unreadable or too large. */
-static char *read_cache(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *text = malloc(CACHE_MAX_BYTES + 1);
-    size_t got = text ? fread(text, 1, CACHE_MAX_BYTES + 1, f) : 0;
-    int bad = !text || ferror(f) || got > CACHE_MAX_BYTES;
-    fclose(f);
-    if (bad) {
-        free(text);
-        return NULL;
-    }
-    text[got] = '\0';
-    *size = got;
-    return text;
-}
-
 /* A string property of the device with control characters and '|' (the key's separator)
  * replaced, so that the key is one line. */
 static int device_text(cl_device_id device, cl_device_info param, char *buf, size_t size) {
@@ -407,7 +381,7 @@ static void load_cache(lcl_context *ctx) {
     size_t size = 0;
     char *text = NULL;
     if (tuning_disabled() || !cache_path(path, sizeof path) || !device_key(ctx->device, key, sizeof key) ||
-        !(text = read_cache(path, &size)))
+        !(text = lcl__read_file(path, CACHE_MAX_BYTES, &size)))
         return;
     struct scan s = {.key = key};
     if (scan_cache(text, size, &s) && s.found && overlay_fits(&s.mine, ctx)) {
@@ -443,7 +417,7 @@ static void make_parents(const char *path) {
 static void compose_cache(FILE *f, const char *path, const char *key, const struct overlay *ov) {
     fputs(CACHE_HEADER "\n", f);
     size_t size = 0;
-    char *old = read_cache(path, &size);
+    char *old = lcl__read_file(path, CACHE_MAX_BYTES, &size);
     struct scan check = {.key = key}, copy = {.key = key, .others = f};
     if (old && scan_cache(old, size, &check)) /* a corrupt cache is not copied from at all */
         scan_cache(old, size, &copy);
