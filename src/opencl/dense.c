@@ -138,8 +138,6 @@ static lcl_status sgemm(lcl_context *ctx, const char *what, CLBlastTranspose ta,
     return st;
 }
 
-static cl_mem mem_of(const lcl_tensor *t) { return t->storage->mem; }
-
 lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
     const lcl_tensor *x = a->x, *w = a->w, *b = a->b;
     lcl_tensor *y = a->out_y;
@@ -148,10 +146,8 @@ lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call
     struct lcl__launch l;
     if (st != LCL_SUCCESS || (st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_FORWARD, &l)) != LCL_SUCCESS)
         return st;
-    lcl__launch_mem(&l, mem_of(y));
-    lcl__launch_ulong(&l, y->offset);
-    lcl__launch_mem(&l, b ? mem_of(b) : mem_of(y)); /* never read without a bias, but must be a buffer */
-    lcl__launch_ulong(&l, b ? b->offset : 0);
+    lcl__launch_tensor(&l, y);
+    lcl__launch_tensor(&l, b ? b : y); /* never read without a bias, but must be a buffer */
     cl_uint has_bias = b != NULL;
     lcl__launch_arg(&l, sizeof has_bias, &has_bias);
     lcl__launch_ulong(&l, call->batch);
@@ -173,7 +169,8 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
     if (!a->db) {
         struct lcl__eltwise e = {
             .op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha, .n = call->batch * call->out};
-        struct lcl__cl_operands ops = {mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws, dz_off};
+        struct lcl__cl_operands ops = {a->y->storage->mem, a->y->offset, a->dy->storage->mem,
+                                       a->dy->offset,      ws,           dz_off};
         return lcl__cl_eltwise_enqueue(ctx, ctx->queue, &e, &ops, 0, NULL, NULL);
     }
     size_t row_blocks = row_blocks_of(call);
@@ -181,10 +178,8 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
     lcl_status st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_BACKWARD, &l);
     if (st != LCL_SUCCESS)
         return st;
-    lcl__launch_mem(&l, mem_of(a->y));
-    lcl__launch_ulong(&l, a->y->offset);
-    lcl__launch_mem(&l, mem_of(a->dy));
-    lcl__launch_ulong(&l, a->dy->offset);
+    lcl__launch_tensor(&l, a->y);
+    lcl__launch_tensor(&l, a->dy);
     lcl__launch_mem(&l, ws);
     lcl__launch_ulong(&l, dz_off);
     lcl__launch_mem(&l, ws);
@@ -198,8 +193,7 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
         lcl__launch_mem(&l, ws);
         lcl__launch_ulong(&l, call->out);
         lcl__launch_ulong(&l, row_blocks);
-        lcl__launch_mem(&l, mem_of(a->db));
-        lcl__launch_ulong(&l, a->db->offset);
+        lcl__launch_tensor(&l, a->db);
         lcl__launch_ulong(&l, 0); /* the partials start the workspace */
         st = lcl__launch_end(ctx, &l, call->out);
     }
