@@ -251,8 +251,8 @@ static lcl_status init_device_info(lcl_context *ctx) {
         facts.gpu = strcmp(shape, "gpu") == 0;
     lcl__tunables_default(&facts, &ctx->tune);
     ctx->backend = LCL_BACKEND_OPENCL;
-    lcl__tuning_init(ctx); /* the tuning cache's values over these defaults */
-    return lcl__offload_init(ctx);
+    lcl__tuning_init(ctx, max_wg); /* the tuning cache's values over these defaults */
+    return lcl__offload_init(ctx, type);
 }
 
 static lcl_status create_cl_objects(lcl_context *ctx, const struct selection *sel) {

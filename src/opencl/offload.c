@@ -60,13 +60,10 @@ static size_t env_size(const char *name, size_t fallback) {
     return value < SIZE_MAX ? (size_t)value : SIZE_MAX;
 }
 
-lcl_status lcl__offload_init(lcl_context *ctx) {
+lcl_status lcl__offload_init(lcl_context *ctx, cl_device_type type) {
     lcl_status st;
     cl_uint align_bits = 0;
-    cl_device_type type = 0;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_TYPE)") ||
-        LCL__CL_CALL(
+    if (LCL__CL_CALL(
             st, clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ctx->global_mem, &ctx->global_mem, NULL),
             "clGetDeviceInfo(CL_DEVICE_GLOBAL_MEM_SIZE)") ||
         LCL__CL_CALL(st,

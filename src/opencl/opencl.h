@@ -95,8 +95,9 @@ typedef void lcl__host_eltwise_fn(const struct lcl__eltwise *call, const void *s
  * memory (`on_host` does the unaligned edges then). n > 0; only `out` is ever written. */
 lcl_status lcl__offload(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call, const void *sel,
                         const void *grad, void *out, lcl__host_eltwise_fn *on_host);
-/* Reads the device's and the environment's settings for offload (OpenCL context creation). */
-lcl_status lcl__offload_init(lcl_context *ctx);
+/* Reads the device's (of CL_DEVICE_TYPE type) and the environment's settings for offload
+ * (OpenCL context creation). */
+lcl_status lcl__offload_init(lcl_context *ctx, cl_device_type type);
 /* Frees the staging and the host queue (lcl_context_release). */
 void lcl__offload_release(lcl_context *ctx);
 

@@ -391,12 +391,8 @@ static void load_cache(lcl_context *ctx) {
     free(text);
 }
 
-void lcl__tuning_init(lcl_context *ctx) {
-    size_t max_wg = 0;
-    if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL) != CL_SUCCESS ||
-        max_wg < ctx->tune.work_group_size)
-        max_wg = ctx->tune.work_group_size;
-    ctx->tuning.max_work_group_size = max_wg;
+void lcl__tuning_init(lcl_context *ctx, size_t max_wg) {
+    ctx->tuning.max_work_group_size = max_wg > ctx->tune.work_group_size ? max_wg : ctx->tune.work_group_size;
     reset_table(ctx);
     load_cache(ctx);
 }
