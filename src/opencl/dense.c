@@ -19,40 +19,14 @@
  * compile of a shape), so the lock is held briefly. */
 static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* CLBlast's own statuses; the others are OpenCL's codes, passed through (clblast_c.h). */
 static const char *clblast_name(CLBlastStatusCode code) {
-    switch (code) {
+    if (code > -1000)
+        return lcl__cl_error_name((cl_int)code);
+    switch ((int)code) {
 #define LCL__CLBLAST(name)                                                                                             \
     case name:                                                                                                         \
         return #name;
-        LCL__CLBLAST(CLBlastSuccess)
-        LCL__CLBLAST(CLBlastOpenCLCompilerNotAvailable)
-        LCL__CLBLAST(CLBlastTempBufferAllocFailure)
-        LCL__CLBLAST(CLBlastOpenCLOutOfResources)
-        LCL__CLBLAST(CLBlastOpenCLOutOfHostMemory)
-        LCL__CLBLAST(CLBlastOpenCLBuildProgramFailure)
-        LCL__CLBLAST(CLBlastInvalidValue)
-        LCL__CLBLAST(CLBlastInvalidCommandQueue)
-        LCL__CLBLAST(CLBlastInvalidMemObject)
-        LCL__CLBLAST(CLBlastInvalidBinary)
-        LCL__CLBLAST(CLBlastInvalidBuildOptions)
-        LCL__CLBLAST(CLBlastInvalidProgram)
-        LCL__CLBLAST(CLBlastInvalidProgramExecutable)
-        LCL__CLBLAST(CLBlastInvalidKernelName)
-        LCL__CLBLAST(CLBlastInvalidKernelDefinition)
-        LCL__CLBLAST(CLBlastInvalidKernel)
-        LCL__CLBLAST(CLBlastInvalidArgIndex)
-        LCL__CLBLAST(CLBlastInvalidArgValue)
-        LCL__CLBLAST(CLBlastInvalidArgSize)
-        LCL__CLBLAST(CLBlastInvalidKernelArgs)
-        LCL__CLBLAST(CLBlastInvalidLocalNumDimensions)
-        LCL__CLBLAST(CLBlastInvalidLocalThreadsTotal)
-        LCL__CLBLAST(CLBlastInvalidLocalThreadsDim)
-        LCL__CLBLAST(CLBlastInvalidGlobalOffset)
-        LCL__CLBLAST(CLBlastInvalidEventWaitList)
-        LCL__CLBLAST(CLBlastInvalidEvent)
-        LCL__CLBLAST(CLBlastInvalidOperation)
-        LCL__CLBLAST(CLBlastInvalidBufferSize)
-        LCL__CLBLAST(CLBlastInvalidGlobalWorkSize)
         LCL__CLBLAST(CLBlastNotImplemented)
         LCL__CLBLAST(CLBlastInvalidMatrixA)
         LCL__CLBLAST(CLBlastInvalidMatrixB)
