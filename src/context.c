@@ -182,14 +182,6 @@ static lcl_status device_has_extension(cl_device_id device, const char *name, bo
     return st;
 }
 
-/* The device's version string ("OpenCL 3.0 PoCL ...", "OpenCL 3.0 CUDA"), or "" where the query
- * fails: it only picks faster kernel shapes, never what is computed. */
-static void device_version(cl_device_id device, char *version, size_t size) {
-    if (clGetDeviceInfo(device, CL_DEVICE_VERSION, size - 1, version, NULL) != CL_SUCCESS)
-        version[0] = '\0';
-    version[size - 1] = '\0';
-}
-
 static lcl_context *context_alloc(void) {
     lcl_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
@@ -235,8 +227,11 @@ static lcl_status init_device_info(lcl_context *ctx) {
         (st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
         return st;
     ctx->device_name[sizeof ctx->device_name - 1] = '\0';
+    /* The version string ("OpenCL 3.0 PoCL ...", "OpenCL 3.0 CUDA"), or "" where the query fails:
+     * it only picks faster kernel shapes, never what is computed. */
     char version[256] = "";
-    device_version(ctx->device, version, sizeof version);
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_VERSION, sizeof version - 1, version, NULL) != CL_SUCCESS)
+        version[0] = '\0';
     struct lcl__device_facts facts = {.gpu = (type & CL_DEVICE_TYPE_GPU) != 0,
                                       .gpu_type = (type & CL_DEVICE_TYPE_GPU) != 0,
                                       .pocl = strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL,
@@ -340,9 +335,8 @@ lcl_status lcl_context_wrap_cl(cl_command_queue queue, lcl_context **out) {
 void lcl_context_release(lcl_context *ctx) {
     if (!ctx)
         return;
-    if (ctx->queue) {
+    if (ctx->queue)
         clFinish(ctx->queue); /* release cannot report; the app sees a failure on its next call */
-    }
     lcl__offload_release(ctx);
     lcl__workspaces_release(ctx);
     lcl__cl_dense_release(ctx);
