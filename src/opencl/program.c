@@ -66,11 +66,6 @@ static lcl_status read_source_file(const char *dir, const char *name, char **out
     return LCL_SUCCESS;
 }
 
-static void free_owned(char **owned) {
-    for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i)
-        free(owned[i]);
-}
-
 static lcl_status gather_sources(const lcl_context *ctx, const char **sources, char **owned) {
     memset(owned, 0, PROGRAM_FILE_COUNT * sizeof *owned);
     for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i) {
@@ -113,7 +108,8 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, const struct 
         program = clCreateProgramWithSource(ctx->cl_ctx, PROGRAM_FILE_COUNT, sources, NULL, &err);
         st = lcl__cl_check(err, "clCreateProgramWithSource");
     }
-    free_owned(owned);
+    for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i)
+        free(owned[i]);
     if (st != LCL_SUCCESS)
         return st;
     char options[320];

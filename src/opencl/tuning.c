@@ -370,18 +370,14 @@ static int device_key(cl_device_id device, char *key, size_t size) {
     return n > 0 && (size_t)n < size;
 }
 
-static int tuning_disabled(void) {
-    const char *v = getenv("LEAKYCL_TUNING");
-    return v && strcmp(v, "0") == 0;
-}
-
 /* The cache's section for ctx's device, when it is there and fits the device. */
 static void load_cache(lcl_context *ctx) {
     char path[4096], key[KEY_SIZE];
     size_t size = 0;
     char *text = NULL;
-    if (tuning_disabled() || !cache_path(path, sizeof path) || !device_key(ctx->device, key, sizeof key) ||
-        !(text = lcl__read_file(path, CACHE_MAX_BYTES, &size)))
+    const char *disabled = getenv("LEAKYCL_TUNING");
+    if ((disabled && strcmp(disabled, "0") == 0) || !cache_path(path, sizeof path) ||
+        !device_key(ctx->device, key, sizeof key) || !(text = lcl__read_file(path, CACHE_MAX_BYTES, &size)))
         return;
     struct scan s = {.key = key};
     if (scan_cache(text, size, &s) && s.found && overlay_fits(&s.mine, ctx)) {
@@ -454,14 +450,7 @@ static lcl_status store_cache(const char *path, const char *key, const struct ov
 
 /* ---- the public functions ---------------------------------------------------------------------- */
 
-static int params_empty(const char *params) {
-    if (!params)
-        return 1;
-    for (const char *c = params; *c; ++c)
-        if (*c != '\n' && *c != ' ')
-            return 0;
-    return 1;
-}
+static int params_empty(const char *params) { return !params || params[strspn(params, " \n")] == '\0'; }
 
 static lcl_status check_opencl(const char *fn, const lcl_context *ctx) {
     if (!ctx)
