@@ -182,40 +182,23 @@ static lcl_status device_has_extension(cl_device_id device, const char *name, bo
     return st;
 }
 
-/* The device's version string ("OpenCL 3.0 PoCL ...", "OpenCL 3.0 CUDA"), or "" where the query
- * fails: it only picks faster kernel shapes, never what is computed. */
-static void device_version(cl_device_id device, char *version, size_t size) {
-    if (clGetDeviceInfo(device, CL_DEVICE_VERSION, size - 1, version, NULL) != CL_SUCCESS)
-        version[0] = '\0';
-    version[size - 1] = '\0';
-}
-
 static lcl_context *context_alloc(void) {
     lcl_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return NULL;
-    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
-        free(ctx);
-        return NULL;
-    }
-    if (pthread_mutex_init(&ctx->stage_lock, NULL) != 0) {
-        pthread_mutex_destroy(&ctx->lock);
-        free(ctx);
-        return NULL;
-    }
-    const char *verify = getenv("LEAKYCL_VERIFY");
-    ctx->verify = verify && strcmp(verify, "1") == 0;
     const char *dir = getenv("LEAKYCL_KERNEL_DIR");
-    if (dir && *dir) {
-        ctx->kernel_dir = strdup(dir);
-        if (!ctx->kernel_dir) {
-            pthread_mutex_destroy(&ctx->stage_lock);
-            pthread_mutex_destroy(&ctx->lock);
-            free(ctx);
-            return NULL;
+    bool dir_kept = !(dir && *dir) || (ctx->kernel_dir = strdup(dir)) != NULL;
+    if (dir_kept && pthread_mutex_init(&ctx->lock, NULL) == 0) {
+        if (pthread_mutex_init(&ctx->stage_lock, NULL) == 0) {
+            const char *verify = getenv("LEAKYCL_VERIFY");
+            ctx->verify = verify && strcmp(verify, "1") == 0;
+            return ctx;
         }
+        pthread_mutex_destroy(&ctx->lock);
     }
-    return ctx;
+    free(ctx->kernel_dir);
+    free(ctx);
+    return NULL;
 }
 
 static void init_cpu_backend(lcl_context *ctx) {
@@ -232,24 +215,23 @@ static lcl_status init_device_info(lcl_context *ctx) {
     size_t max_wg = 0;
     if (LCL__CL_CALL(st,
                      clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof ctx->device_name - 1, ctx->device_name, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_NAME)"))
-        return st;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_TYPE)"))
-        return st;
-    if (LCL__CL_CALL(
+                     "clGetDeviceInfo(CL_DEVICE_NAME)") ||
+        LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
+                     "clGetDeviceInfo(CL_DEVICE_TYPE)") ||
+        LCL__CL_CALL(
             st,
             clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL),
-            "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)"))
-        return st;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)"))
+            "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)") ||
+        LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL),
+                     "clGetDeviceInfo(CL_DEVICE_MAX_WORK_GROUP_SIZE)") ||
+        (st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
         return st;
     ctx->device_name[sizeof ctx->device_name - 1] = '\0';
-    if ((st = device_has_extension(ctx->device, "cl_khr_fp64", &ctx->has_fp64)) != LCL_SUCCESS)
-        return st;
+    /* The version string ("OpenCL 3.0 PoCL ...", "OpenCL 3.0 CUDA"), or "" where the query fails:
+     * it only picks faster kernel shapes, never what is computed. */
     char version[256] = "";
-    device_version(ctx->device, version, sizeof version);
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_VERSION, sizeof version - 1, version, NULL) != CL_SUCCESS)
+        version[0] = '\0';
     struct lcl__device_facts facts = {.gpu = (type & CL_DEVICE_TYPE_GPU) != 0,
                                       .gpu_type = (type & CL_DEVICE_TYPE_GPU) != 0,
                                       .pocl = strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL,
@@ -264,8 +246,8 @@ static lcl_status init_device_info(lcl_context *ctx) {
         facts.gpu = strcmp(shape, "gpu") == 0;
     lcl__tunables_default(&facts, &ctx->tune);
     ctx->backend = LCL_BACKEND_OPENCL;
-    lcl__tuning_init(ctx); /* the tuning cache's values over these defaults */
-    return lcl__offload_init(ctx);
+    lcl__tuning_init(ctx, max_wg); /* the tuning cache's values over these defaults */
+    return lcl__offload_init(ctx, type);
 }
 
 static lcl_status create_cl_objects(lcl_context *ctx, const struct selection *sel) {
@@ -353,9 +335,8 @@ lcl_status lcl_context_wrap_cl(cl_command_queue queue, lcl_context **out) {
 void lcl_context_release(lcl_context *ctx) {
     if (!ctx)
         return;
-    if (ctx->queue) {
+    if (ctx->queue)
         clFinish(ctx->queue); /* release cannot report; the app sees a failure on its next call */
-    }
     lcl__offload_release(ctx);
     lcl__workspaces_release(ctx);
     lcl__cl_dense_release(ctx);

@@ -261,10 +261,6 @@ size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size
 /* Element i of a float array of dtype, widened to double (messages, bounds). */
 double lcl__element_double(lcl_dtype dtype, const void *p, size_t i);
 
-/* Aligned host allocation for CPU-backend tensors and staging (tensor.c). */
-void *lcl__aligned_alloc(size_t bytes);
-void lcl__aligned_free(void *p);
-
 /* ---- workspaces (workspace.c) ----------------------------------------------------------------- */
 
 /* A per-context device buffer reused across calls, with host staging to upload from (the CPU

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *lcl__aligned_alloc(size_t bytes) {
+/* Host memory for CPU-backend tensors (free() releases it). */
+static void *aligned_alloc_host(size_t bytes) {
     void *p = NULL;
     /* No object can be larger (glibc refuses too): fail here rather than hand the allocator a
      * size that tools report as a negative argument. */
@@ -18,23 +19,24 @@ void *lcl__aligned_alloc(size_t bytes) {
     return p;
 }
 
-void lcl__aligned_free(void *p) { free(p); }
-
 static void storage_release(struct lcl__storage *s) {
     if (atomic_fetch_sub(&s->refs, 1) != 1)
         return;
     if (s->mem)
         clReleaseMemObject(s->mem);
     if (!s->borrowed)
-        lcl__aligned_free(s->host);
+        free(s->host);
     free(s);
 }
 
+/* A new tensor on storage s, whose reference it takes over; s is released if that fails. */
 static lcl_status tensor_new(lcl_context *ctx, lcl_dtype dtype, size_t offset, size_t n, struct lcl__storage *storage,
                              lcl_tensor **out) {
     lcl_tensor *t = malloc(sizeof *t);
-    if (!t)
+    if (!t) {
+        storage_release(storage);
         return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "out of host memory for a tensor");
+    }
     *t = (lcl_tensor){.ctx = ctx, .dtype = dtype, .n = n, .offset = offset, .storage = storage};
     *out = t;
     return LCL_SUCCESS;
@@ -52,7 +54,7 @@ static lcl_status allocate_storage(lcl_context *ctx, size_t bytes, struct lcl__s
     if (bytes == 0)
         return LCL_SUCCESS;
     if (ctx->backend == LCL_BACKEND_CPU) {
-        s->host = lcl__aligned_alloc(bytes);
+        s->host = aligned_alloc_host(bytes);
         return s->host ? LCL_SUCCESS
                        : lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_tensor_create: cannot allocate %zu bytes", bytes);
     }
@@ -78,11 +80,11 @@ lcl_status lcl_tensor_create(lcl_context *ctx, lcl_dtype dtype, size_t n, lcl_te
     if (!s)
         return lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "lcl_tensor_create: out of host memory");
     lcl_status st = allocate_storage(ctx, bytes, s);
-    if (st == LCL_SUCCESS)
-        st = tensor_new(ctx, dtype, 0, n, s, out);
-    if (st != LCL_SUCCESS)
+    if (st != LCL_SUCCESS) {
         storage_release(s);
-    return st;
+        return st;
+    }
+    return tensor_new(ctx, dtype, 0, n, s, out);
 }
 
 /* offset + n elements fit in `bytes`, without overflow, and a mask view starts on a word. */
@@ -137,10 +139,7 @@ lcl_status lcl_tensor_wrap_cl(lcl_context *ctx, lcl_dtype dtype, cl_mem buffer, 
         return st;
     }
     s->mem = buffer;
-    st = tensor_new(ctx, dtype, offset, n, s, out);
-    if (st != LCL_SUCCESS)
-        storage_release(s);
-    return st;
+    return tensor_new(ctx, dtype, offset, n, s, out);
 }
 
 lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, size_t n, lcl_tensor **out) {
@@ -166,10 +165,7 @@ lcl_status lcl_tensor_wrap_host(lcl_context *ctx, lcl_dtype dtype, void *host, s
     /* An empty wrap keeps host NULL, as an empty created tensor does. */
     *s = (struct lcl__storage){.host = bytes ? host : NULL, .bytes = bytes, .borrowed = true};
     atomic_init(&s->refs, 1);
-    lcl_status st = tensor_new(ctx, dtype, 0, n, s, out);
-    if (st != LCL_SUCCESS)
-        storage_release(s);
-    return st;
+    return tensor_new(ctx, dtype, 0, n, s, out);
 }
 
 lcl_status lcl_tensor_view(lcl_tensor *parent, size_t offset, size_t n, lcl_tensor **out) {
@@ -178,10 +174,8 @@ lcl_status lcl_tensor_view(lcl_tensor *parent, size_t offset, size_t n, lcl_tens
     lcl_status st = check_range("lcl_tensor_view", parent->dtype, offset, n, lcl__bytes_for(parent->dtype, parent->n));
     if (st != LCL_SUCCESS)
         return st;
-    st = tensor_new(parent->ctx, parent->dtype, parent->offset + offset, n, parent->storage, out);
-    if (st == LCL_SUCCESS)
-        atomic_fetch_add(&parent->storage->refs, 1);
-    return st;
+    atomic_fetch_add(&parent->storage->refs, 1);
+    return tensor_new(parent->ctx, parent->dtype, parent->offset + offset, n, parent->storage, out);
 }
 
 void lcl_tensor_release(lcl_tensor *t) {
@@ -228,39 +222,29 @@ enum lcl__overlap lcl__tensor_overlap(const lcl_tensor *a, const lcl_tensor *b) 
                               origin + lcl__tensor_byte_offset(b), lcl_tensor_bytes(b));
 }
 
-/* Arguments shared by read and write; NULL host memory is fine only when there is nothing to move. */
-static lcl_status check_transfer(const char *fn, const lcl_tensor *t, const void *host) {
+/* Copies the tensor's elements from src (write) or into dst (read); NULL host memory is fine
+ * only when there is nothing to move. */
+static lcl_status transfer(const char *fn, const lcl_tensor *t, bool write, const void *src, void *dst) {
     if (!t)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: tensor is NULL", fn);
-    if (!host && t->n > 0)
+    if ((write ? src : dst) == NULL && t->n > 0)
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: host pointer is NULL", fn);
-    return LCL_SUCCESS;
-}
-
-lcl_status lcl_tensor_write(lcl_tensor *t, const void *src) {
-    lcl_status st = check_transfer("lcl_tensor_write", t, src);
     size_t bytes = lcl_tensor_bytes(t);
-    if (st != LCL_SUCCESS || bytes == 0)
-        return st;
+    if (bytes == 0)
+        return LCL_SUCCESS;
     if (t->storage->host) {
-        memcpy(lcl__tensor_host_ptr(t), src, bytes);
+        memcpy(write ? lcl__tensor_host_ptr(t) : dst, write ? src : lcl__tensor_host_ptr(t), bytes);
         return LCL_SUCCESS;
     }
-    return lcl__cl_check(clEnqueueWriteBuffer(t->ctx->queue, t->storage->mem, CL_TRUE, lcl__tensor_byte_offset(t),
-                                              bytes, src, 0, NULL, NULL),
-                         "clEnqueueWriteBuffer");
-}
-
-lcl_status lcl_tensor_read(const lcl_tensor *t, void *dst) {
-    lcl_status st = check_transfer("lcl_tensor_read", t, dst);
-    size_t bytes = lcl_tensor_bytes(t);
-    if (st != LCL_SUCCESS || bytes == 0)
-        return st;
-    if (t->storage->host) {
-        memcpy(dst, lcl__tensor_host_ptr(t), bytes);
-        return LCL_SUCCESS;
-    }
-    return lcl__cl_check(clEnqueueReadBuffer(t->ctx->queue, t->storage->mem, CL_TRUE, lcl__tensor_byte_offset(t), bytes,
-                                             dst, 0, NULL, NULL),
+    size_t at = lcl__tensor_byte_offset(t);
+    if (write)
+        return lcl__cl_check(
+            clEnqueueWriteBuffer(t->ctx->queue, t->storage->mem, CL_TRUE, at, bytes, src, 0, NULL, NULL),
+            "clEnqueueWriteBuffer");
+    return lcl__cl_check(clEnqueueReadBuffer(t->ctx->queue, t->storage->mem, CL_TRUE, at, bytes, dst, 0, NULL, NULL),
                          "clEnqueueReadBuffer");
 }
+
+lcl_status lcl_tensor_write(lcl_tensor *t, const void *src) { return transfer("lcl_tensor_write", t, true, src, NULL); }
+
+lcl_status lcl_tensor_read(const lcl_tensor *t, void *dst) { return transfer("lcl_tensor_read", t, false, NULL, dst); }

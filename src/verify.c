@@ -5,48 +5,10 @@
 #include "cpu/convert.h"
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool is_nan_bits(lcl_dtype dtype, const unsigned char *p) {
-    switch (dtype) {
-    case LCL_F32: {
-        uint32_t u;
-        memcpy(&u, p, 4);
-        return (u & 0x7fffffffu) > 0x7f800000u;
-    }
-    case LCL_F64: {
-        uint64_t u;
-        memcpy(&u, p, 8);
-        return (u & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
-    }
-    case LCL_F16: {
-        uint16_t u;
-        memcpy(&u, p, 2);
-        return (u & 0x7fffu) > 0x7c00u;
-    }
-    case LCL_BF16: {
-        uint16_t u;
-        memcpy(&u, p, 2);
-        return (u & 0x7fffu) > 0x7f80u;
-    }
-    case LCL_MASK:
-        break;
-    }
-    return false;
-}
-
-size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size_t n) {
-    size_t size = lcl_dtype_size(dtype);
-    const unsigned char *pa = a;
-    const unsigned char *pb = b;
-    for (size_t i = 0; i < n; ++i, pa += size, pb += size) {
-        if (memcmp(pa, pb, size) != 0 && !(is_nan_bits(dtype, pa) && is_nan_bits(dtype, pb)))
-            return i;
-    }
-    return n;
-}
 
 double lcl__element_double(lcl_dtype dtype, const void *p, size_t i) {
     switch (dtype) {
@@ -62,6 +24,18 @@ double lcl__element_double(lcl_dtype dtype, const void *p, size_t i) {
         break;
     }
     return 0;
+}
+
+size_t lcl__first_difference(lcl_dtype dtype, const void *a, const void *b, size_t n) {
+    size_t size = lcl_dtype_size(dtype);
+    const unsigned char *pa = a;
+    const unsigned char *pb = b;
+    for (size_t i = 0; i < n; ++i, pa += size, pb += size) {
+        if (memcmp(pa, pb, size) != 0 &&
+            !(isnan(lcl__element_double(dtype, pa, 0)) && isnan(lcl__element_double(dtype, pb, 0))))
+            return i;
+    }
+    return n;
 }
 
 /* A malloc'd host copy of t's elements; *out stays NULL for a NULL t. */

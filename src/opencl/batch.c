@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* An item's launch group: items with equal keys share a launch. */
 struct keyed {
     uintptr_t key[4]; /* dtype, x's, dy's and the output's buffer */
@@ -63,14 +62,14 @@ struct group {
     size_t first, items, total, offset;
 };
 
-/* The elements one work-item of batch.cl covers: its chunk, or on GPUs (a chunk of one vector)
- * batch_vectors (the tunables) vectors strided across the item, so that the item lookup each
- * work-item starts with is paid once per several vectors (once per vector it held a batch of
- * four large items to about half the bandwidth of a plain launch on an H200). */
 static enum lcl__kernel_id batch_kernel(const struct lcl__batch *b) {
     return b->op == LCL__OP_FORWARD ? LCL__K_FORWARD_BATCH : LCL__K_BACKWARD_BATCH;
 }
 
+/* The elements one work-item of batch.cl covers: its chunk, or on GPUs (a chunk of one vector)
+ * batch_vectors (the tunables) vectors strided across the item, so that the item lookup each
+ * work-item starts with is paid once per several vectors (once per vector it held a batch of
+ * four large items to about half the bandwidth of a plain launch on an H200). */
 static size_t batch_elements_per_work_item(const lcl_context *ctx, const struct lcl__batch *b, lcl_dtype dtype) {
     const struct lcl__tunables *t = lcl__kernel_tunables(ctx, dtype, batch_kernel(b));
     size_t chunk = lcl__chunk_elements(t, dtype);

@@ -19,40 +19,14 @@
  * compile of a shape), so the lock is held briefly. */
 static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* CLBlast's own statuses; the others are OpenCL's codes, passed through (clblast_c.h). */
 static const char *clblast_name(CLBlastStatusCode code) {
-    switch (code) {
+    if (code > -1000)
+        return lcl__cl_error_name((cl_int)code);
+    switch ((int)code) {
 #define LCL__CLBLAST(name)                                                                                             \
     case name:                                                                                                         \
         return #name;
-        LCL__CLBLAST(CLBlastSuccess)
-        LCL__CLBLAST(CLBlastOpenCLCompilerNotAvailable)
-        LCL__CLBLAST(CLBlastTempBufferAllocFailure)
-        LCL__CLBLAST(CLBlastOpenCLOutOfResources)
-        LCL__CLBLAST(CLBlastOpenCLOutOfHostMemory)
-        LCL__CLBLAST(CLBlastOpenCLBuildProgramFailure)
-        LCL__CLBLAST(CLBlastInvalidValue)
-        LCL__CLBLAST(CLBlastInvalidCommandQueue)
-        LCL__CLBLAST(CLBlastInvalidMemObject)
-        LCL__CLBLAST(CLBlastInvalidBinary)
-        LCL__CLBLAST(CLBlastInvalidBuildOptions)
-        LCL__CLBLAST(CLBlastInvalidProgram)
-        LCL__CLBLAST(CLBlastInvalidProgramExecutable)
-        LCL__CLBLAST(CLBlastInvalidKernelName)
-        LCL__CLBLAST(CLBlastInvalidKernelDefinition)
-        LCL__CLBLAST(CLBlastInvalidKernel)
-        LCL__CLBLAST(CLBlastInvalidArgIndex)
-        LCL__CLBLAST(CLBlastInvalidArgValue)
-        LCL__CLBLAST(CLBlastInvalidArgSize)
-        LCL__CLBLAST(CLBlastInvalidKernelArgs)
-        LCL__CLBLAST(CLBlastInvalidLocalNumDimensions)
-        LCL__CLBLAST(CLBlastInvalidLocalThreadsTotal)
-        LCL__CLBLAST(CLBlastInvalidLocalThreadsDim)
-        LCL__CLBLAST(CLBlastInvalidGlobalOffset)
-        LCL__CLBLAST(CLBlastInvalidEventWaitList)
-        LCL__CLBLAST(CLBlastInvalidEvent)
-        LCL__CLBLAST(CLBlastInvalidOperation)
-        LCL__CLBLAST(CLBlastInvalidBufferSize)
-        LCL__CLBLAST(CLBlastInvalidGlobalWorkSize)
         LCL__CLBLAST(CLBlastNotImplemented)
         LCL__CLBLAST(CLBlastInvalidMatrixA)
         LCL__CLBLAST(CLBlastInvalidMatrixB)
@@ -93,23 +67,22 @@ static lcl_status clblast_check(CLBlastStatusCode code, const char *call, const 
     return lcl__fail(LCL_ERROR_BLAS, "%s (%s) failed: %s (%d)", call, what, clblast_name(code), (int)code);
 }
 
-/* One row-major SGEMM, C = op(A) . op(B), with element offsets. */
-struct gemm {
-    const char *what;
-    CLBlastTranspose ta, tb;
-    size_t m, n, k;
-    cl_mem a;
-    size_t a_off, lda;
-    cl_mem b;
-    size_t b_off, ldb;
-    cl_mem c;
-    size_t c_off, ldc;
+/* A matrix of a GEMM: its buffer, first element and leading dimension. */
+struct matrix {
+    cl_mem mem;
+    size_t off, ld;
 };
 
-/* CLBlast would allocate its temporary buffer on every call that needs one (padded or
- * transposed copies for its indirect kernel): it gets the context's workspace instead, held
- * until the GEMM is enqueued (the queue is in order, so the next holder runs after it). */
-static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
+static struct matrix matrix_of(const lcl_tensor *t, size_t ld) {
+    return (struct matrix){t->storage->mem, t->offset, ld};
+}
+
+/* One row-major SGEMM, c (m x n) = op(a) . op(b) over k; `what` names it in messages. CLBlast
+ * would allocate its temporary buffer on every call that needs one (padded or transposed copies
+ * for its indirect kernel): it gets the context's workspace instead, held until the GEMM is
+ * enqueued (the queue is in order, so the next holder runs after it). */
+static lcl_status sgemm(lcl_context *ctx, const char *what, CLBlastTranspose ta, CLBlastTranspose tb, size_t m,
+                        size_t n, size_t k, struct matrix a, struct matrix b, struct matrix c) {
     struct lcl__workspace *ws = NULL;
     lcl_status st = lcl__workspace_lock(ctx, LCL__WS_GEMM, &ws);
     if (st != LCL_SUCCESS)
@@ -117,9 +90,9 @@ static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
     size_t temp_bytes = 0;
     atomic_store(&ctx->used_clblast, true);
     pthread_mutex_lock(&clblast_lock);
-    st = clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->a_off,
-                                                  g->lda, g->b_off, g->ldb, g->c_off, g->ldc, &ctx->queue, &temp_bytes),
-                       "CLBlastSGemmTempBufferSize", g->what);
+    st = clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, m, n, k, a.off, a.ld, b.off, b.ld,
+                                                  c.off, c.ld, &ctx->queue, &temp_bytes),
+                       "CLBlastSGemmTempBufferSize", what);
     pthread_mutex_unlock(&clblast_lock);
     cl_mem temp = NULL;
     if (st == LCL_SUCCESS)
@@ -127,10 +100,10 @@ static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
     cl_event event = NULL;
     if (st == LCL_SUCCESS) {
         pthread_mutex_lock(&clblast_lock);
-        st = clblast_check(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, 1.0f, g->a,
-                                                      g->a_off, g->lda, g->b, g->b_off, g->ldb, 0.0f, g->c, g->c_off,
-                                                      g->ldc, &ctx->queue, &event, temp),
-                           "CLBlastSgemmWithTempBuffer", g->what);
+        st = clblast_check(CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0f, a.mem, a.off, a.ld,
+                                                      b.mem, b.off, b.ld, 0.0f, c.mem, c.off, c.ld, &ctx->queue, &event,
+                                                      temp),
+                           "CLBlastSgemmWithTempBuffer", what);
         pthread_mutex_unlock(&clblast_lock);
     }
     if (event)
@@ -139,22 +112,16 @@ static lcl_status sgemm(lcl_context *ctx, const struct gemm *g) {
     return st;
 }
 
-static cl_mem mem_of(const lcl_tensor *t) { return t->storage->mem; }
-
 lcl_status lcl__cl_dense_forward(lcl_context *ctx, const struct lcl__dense *call, const struct lcl__dense_args *a) {
     const lcl_tensor *x = a->x, *w = a->w, *b = a->b;
     lcl_tensor *y = a->out_y;
-    struct gemm g = {"y = x . w^T", CLBlastTransposeNo, CLBlastTransposeYes, call->batch, call->out,
-                     call->in,      mem_of(x),          x->offset,           call->in,    mem_of(w),
-                     w->offset,     call->in,           mem_of(y),           y->offset,   call->out};
-    lcl_status st = sgemm(ctx, &g);
+    lcl_status st = sgemm(ctx, "y = x . w^T", CLBlastTransposeNo, CLBlastTransposeYes, call->batch, call->out, call->in,
+                          matrix_of(x, call->in), matrix_of(w, call->in), matrix_of(y, call->out));
     struct lcl__launch l;
     if (st != LCL_SUCCESS || (st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_FORWARD, &l)) != LCL_SUCCESS)
         return st;
-    lcl__launch_mem(&l, mem_of(y));
-    lcl__launch_ulong(&l, y->offset);
-    lcl__launch_mem(&l, b ? mem_of(b) : mem_of(y)); /* never read without a bias, but must be a buffer */
-    lcl__launch_ulong(&l, b ? b->offset : 0);
+    lcl__launch_tensor(&l, y);
+    lcl__launch_tensor(&l, b ? b : y); /* never read without a bias, but must be a buffer */
     cl_uint has_bias = b != NULL;
     lcl__launch_arg(&l, sizeof has_bias, &has_bias);
     lcl__launch_ulong(&l, call->batch);
@@ -176,7 +143,8 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
     if (!a->db) {
         struct lcl__eltwise e = {
             .op = LCL__OP_BACKWARD, .dtype = LCL_F32, .alpha = call->alpha, .n = call->batch * call->out};
-        struct lcl__cl_operands ops = {mem_of(a->y), a->y->offset, mem_of(a->dy), a->dy->offset, ws, dz_off};
+        struct lcl__cl_operands ops = {a->y->storage->mem, a->y->offset, a->dy->storage->mem,
+                                       a->dy->offset,      ws,           dz_off};
         return lcl__cl_eltwise_enqueue(ctx, ctx->queue, &e, &ops, 0, NULL, NULL);
     }
     size_t row_blocks = row_blocks_of(call);
@@ -184,10 +152,8 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
     lcl_status st = lcl__launch_begin(ctx, LCL_F32, LCL__K_DENSE_BACKWARD, &l);
     if (st != LCL_SUCCESS)
         return st;
-    lcl__launch_mem(&l, mem_of(a->y));
-    lcl__launch_ulong(&l, a->y->offset);
-    lcl__launch_mem(&l, mem_of(a->dy));
-    lcl__launch_ulong(&l, a->dy->offset);
+    lcl__launch_tensor(&l, a->y);
+    lcl__launch_tensor(&l, a->dy);
     lcl__launch_mem(&l, ws);
     lcl__launch_ulong(&l, dz_off);
     lcl__launch_mem(&l, ws);
@@ -201,8 +167,7 @@ static lcl_status dz_and_db(lcl_context *ctx, const struct lcl__dense *call, con
         lcl__launch_mem(&l, ws);
         lcl__launch_ulong(&l, call->out);
         lcl__launch_ulong(&l, row_blocks);
-        lcl__launch_mem(&l, mem_of(a->db));
-        lcl__launch_ulong(&l, a->db->offset);
+        lcl__launch_tensor(&l, a->db);
         lcl__launch_ulong(&l, 0); /* the partials start the workspace */
         st = lcl__launch_end(ctx, &l, call->out);
     }
@@ -224,31 +189,13 @@ lcl_status lcl__cl_dense_backward(lcl_context *ctx, const struct lcl__dense *cal
     st = lcl__workspace_device(ctx, ws, (dz_off + dz_n) * sizeof(float), &mem);
     if (st == LCL_SUCCESS)
         st = dz_and_db(ctx, call, a, mem, dz_off);
-    if (st == LCL_SUCCESS && a->dw) {
-        struct gemm g = {"dw = dz^T . x",
-                         CLBlastTransposeYes,
-                         CLBlastTransposeNo,
-                         call->out,
-                         call->in,
-                         call->batch,
-                         mem,
-                         dz_off,
-                         call->out,
-                         mem_of(a->x),
-                         a->x->offset,
-                         call->in,
-                         mem_of(a->dw),
-                         a->dw->offset,
-                         call->in};
-        st = sgemm(ctx, &g);
-    }
-    if (st == LCL_SUCCESS && a->dx) {
-        struct gemm g = {
-            "dx = dz . w", CLBlastTransposeNo, CLBlastTransposeNo, call->batch,  call->in, call->out,     mem,
-            dz_off,        call->out,          mem_of(a->w),       a->w->offset, call->in, mem_of(a->dx), a->dx->offset,
-            call->in};
-        st = sgemm(ctx, &g);
-    }
+    struct matrix dz = {mem, dz_off, call->out};
+    if (st == LCL_SUCCESS && a->dw)
+        st = sgemm(ctx, "dw = dz^T . x", CLBlastTransposeYes, CLBlastTransposeNo, call->out, call->in, call->batch, dz,
+                   matrix_of(a->x, call->in), matrix_of(a->dw, call->in));
+    if (st == LCL_SUCCESS && a->dx)
+        st = sgemm(ctx, "dx = dz . w", CLBlastTransposeNo, CLBlastTransposeNo, call->batch, call->in, call->out, dz,
+                   matrix_of(a->w, call->in), matrix_of(a->dx, call->in));
     lcl__workspace_unlock(ws);
     return st;
 }

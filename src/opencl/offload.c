@@ -60,13 +60,10 @@ static size_t env_size(const char *name, size_t fallback) {
     return value < SIZE_MAX ? (size_t)value : SIZE_MAX;
 }
 
-lcl_status lcl__offload_init(lcl_context *ctx) {
+lcl_status lcl__offload_init(lcl_context *ctx, cl_device_type type) {
     lcl_status st;
     cl_uint align_bits = 0;
-    cl_device_type type = 0;
-    if (LCL__CL_CALL(st, clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL),
-                     "clGetDeviceInfo(CL_DEVICE_TYPE)") ||
-        LCL__CL_CALL(
+    if (LCL__CL_CALL(
             st, clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ctx->global_mem, &ctx->global_mem, NULL),
             "clGetDeviceInfo(CL_DEVICE_GLOBAL_MEM_SIZE)") ||
         LCL__CL_CALL(st,
@@ -320,22 +317,18 @@ static lcl_status stream_drain(struct stream *w, size_t i) {
     return st;
 }
 
-/* Chunk i is launched once chunk i - SLOTS has come back, so that SLOTS chunks are in flight. */
+/* Chunk i is launched once chunk i - SLOTS has come back, so that SLOTS chunks are in flight;
+ * the last SLOTS steps only drain. */
 static lcl_status stream_chunks(struct stream *w, size_t *failed) {
     lcl_status st;
-    for (size_t i = 0; i < w->count; ++i) {
+    for (size_t i = 0; i < w->count + LCL__STAGE_SLOTS; ++i) {
         if (i >= LCL__STAGE_SLOTS) {
             *failed = i - LCL__STAGE_SLOTS;
             if ((st = stream_drain(w, i - LCL__STAGE_SLOTS)) != LCL_SUCCESS)
                 return st;
         }
         *failed = i;
-        if ((st = stream_launch(w, i)) != LCL_SUCCESS)
-            return st;
-    }
-    for (size_t i = w->count > LCL__STAGE_SLOTS ? w->count - LCL__STAGE_SLOTS : 0; i < w->count; ++i) {
-        *failed = i;
-        if ((st = stream_drain(w, i)) != LCL_SUCCESS)
+        if (i < w->count && (st = stream_launch(w, i)) != LCL_SUCCESS)
             return st;
     }
     return LCL_SUCCESS;
@@ -358,8 +351,7 @@ static lcl_status stream(lcl_context *ctx, const char *fn, const struct lcl__elt
                            .size = size,
                            .step = s->bytes / size,
                            .count = (call->n + s->bytes / size - 1) / (s->bytes / size),
-                           .result = backward ? A_GRAD : A_SEL,
-                           .done = {NULL}};
+                           .result = backward ? A_GRAD : A_SEL};
         size_t failed = 0;
         st = stream_chunks(&w, &failed);
         if (st != LCL_SUCCESS) {

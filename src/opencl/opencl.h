@@ -27,6 +27,9 @@ enum lcl__tune_op lcl__kernel_tune_op(enum lcl__kernel_id id);
 lcl_status lcl__kernel_acquire(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel *out);
 void lcl__kernel_release_to_pool(lcl_context *ctx, lcl_dtype dtype, enum lcl__kernel_id id, cl_kernel k);
 void lcl__programs_release(lcl_context *ctx);
+/* The file's text, malloc'd and NUL-terminated, *size its length; NULL with errno set when it is
+ * missing, unreadable or larger than max bytes. */
+char *lcl__read_file(const char *path, size_t max, size_t *size);
 
 /* ---- launches (launch.c) ---------------------------------------------------------------------- */
 
@@ -92,8 +95,9 @@ typedef void lcl__host_eltwise_fn(const struct lcl__eltwise *call, const void *s
  * memory (`on_host` does the unaligned edges then). n > 0; only `out` is ever written. */
 lcl_status lcl__offload(lcl_context *ctx, const char *fn, const struct lcl__eltwise *call, const void *sel,
                         const void *grad, void *out, lcl__host_eltwise_fn *on_host);
-/* Reads the device's and the environment's settings for offload (OpenCL context creation). */
-lcl_status lcl__offload_init(lcl_context *ctx);
+/* Reads the device's (of CL_DEVICE_TYPE type) and the environment's settings for offload
+ * (OpenCL context creation). */
+lcl_status lcl__offload_init(lcl_context *ctx, cl_device_type type);
 /* Frees the staging and the host queue (lcl_context_release). */
 void lcl__offload_release(lcl_context *ctx);
 

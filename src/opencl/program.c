@@ -1,8 +1,9 @@
 /* Kernel programs: sources embedded at build time (or read from $LEAKYCL_KERNEL_DIR), compiled
  * lazily once per context and dtype, and pools of kernel objects so threads never share one. */
-#include "opencl.h"
 #include "program.h"
+#include "opencl.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 /* The files that make up every program, in order: types first, then the kernels using them. */
 static const char *const program_files[] = {"dtype", "eltwise", "lanes", "batch", "prelu", "mask", "dense"};
 #define PROGRAM_FILE_COUNT (sizeof program_files / sizeof program_files[0])
+#define KERNEL_FILE_MAX_BYTES ((size_t)4 << 20) /* far beyond any kernel file */
 
 static const char *const kernel_names[LCL__KERNEL_COUNT] = {
     [LCL__K_FORWARD] = "lcl_forward",
@@ -35,35 +37,33 @@ static const char *embedded_source(const char *name) {
     return NULL;
 }
 
+char *lcl__read_file(const char *path, size_t max, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = malloc(max + 1);
+    size_t got = text ? fread(text, 1, max + 1, f) : 0;
+    int why = !text ? ENOMEM : ferror(f) ? EIO : got > max ? EFBIG : 0;
+    fclose(f);
+    if (why) {
+        free(text);
+        errno = why;
+        return NULL;
+    }
+    text[got] = '\0';
+    *size = got;
+    return text;
+}
+
 /* Reads DIR/NAME.cl into a new NUL-terminated string. */
 static lcl_status read_source_file(const char *dir, const char *name, char **out) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.cl", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lcl__fail(LCL_ERROR_BUILD_FAILED, "LEAKYCL_KERNEL_DIR: cannot open %s", path);
-    char *text = NULL;
     size_t size = 0;
-    long length = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (length = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (text = malloc((size_t)length + 1)) != NULL)
-        size = fread(text, 1, (size_t)length, f);
-    fclose(f);
-    if (!text)
-        return lcl__fail(length < 0 ? LCL_ERROR_BUILD_FAILED : LCL_ERROR_OUT_OF_MEMORY,
-                         "LEAKYCL_KERNEL_DIR: cannot read %s", path);
-    if (size != (size_t)length) {
-        free(text);
-        return lcl__fail(LCL_ERROR_BUILD_FAILED, "LEAKYCL_KERNEL_DIR: short read on %s", path);
-    }
-    text[size] = '\0';
-    *out = text;
+    if (!(*out = lcl__read_file(path, KERNEL_FILE_MAX_BYTES, &size)))
+        return lcl__fail(errno == ENOMEM ? LCL_ERROR_OUT_OF_MEMORY : LCL_ERROR_BUILD_FAILED,
+                         "LEAKYCL_KERNEL_DIR: cannot read %s: %s", path, strerror(errno));
     return LCL_SUCCESS;
-}
-
-static void free_owned(char **owned) {
-    for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i)
-        free(owned[i]);
 }
 
 static lcl_status gather_sources(const lcl_context *ctx, const char **sources, char **owned) {
@@ -108,7 +108,8 @@ static lcl_status build_program(lcl_context *ctx, lcl_dtype dtype, const struct 
         program = clCreateProgramWithSource(ctx->cl_ctx, PROGRAM_FILE_COUNT, sources, NULL, &err);
         st = lcl__cl_check(err, "clCreateProgramWithSource");
     }
-    free_owned(owned);
+    for (size_t i = 0; i < PROGRAM_FILE_COUNT; ++i)
+        free(owned[i]);
     if (st != LCL_SUCCESS)
         return st;
     char options[320];

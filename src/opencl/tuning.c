@@ -88,29 +88,21 @@ static void reset_table(lcl_context *ctx) {
     ctx->tuning.from_cache = 0;
 }
 
-/* The defaults with s for dtype. */
-static struct lcl__tunables with_shape(const lcl_context *ctx, lcl_dtype dtype, const struct shape *s) {
-    struct lcl__tunables t = ctx->tune;
-    t.vector_width[dtype] = s->vector_width;
-    t.chunk = s->vectors_per_item;
-    t.work_group_size = s->work_group_size;
-    return t;
-}
-
 static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-/* Why op's entry t cannot shape kernels on a device with these defaults, or NULL when it can.
+/* Why op's entry t for dtype cannot shape kernels on ctx's device, or NULL when it can.
  * The limits are the kernels' own: vector types of 2 to 16 lanes, and the GPU shapes (a chunk of
  * one vector) building a mask word within a work-group of a multiple of 16. The sign-mask
  * kernels of the CPU shape take no chunk (a line of mask words each, tunables.c). The shape
  * family stays the device's: tuning picks among the shapes its defaults chose, so
- * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The
- * one op-specific rule: prelu_backward keeps the default vector width, because its slope
+ * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The one op-specific rule: prelu_backward keeps the default vector width, because its slope
  * gradient sums each block's products in LCL_VEC lane sums (prelu.cl), so the width sets the
  * summation order and thus dalpha's bits; its other values only distribute the fixed blocks
  * over work-items. */
-static const char *unfit_reason(enum lcl__tune_op op, const struct shape *t, const struct shape *def, size_t max_wg) {
-    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def->vector_width)
+static const char *unfit_reason(const lcl_context *ctx, enum lcl__tune_op op, lcl_dtype dtype, const struct shape *t) {
+    struct shape def = shape_of(&ctx->tune, dtype);
+    size_t max_wg = ctx->tuning.max_work_group_size;
+    if (op == LCL__TUNE_PRELU_BACKWARD && t->vector_width != def.vector_width)
         return "prelu_backward's vw must stay the device's default (it orders the slope gradient's sums)";
     if (!is_pow2(t->vector_width) || t->vector_width < 2 || t->vector_width > 16)
         return "vw must be 2, 4, 8 or 16";
@@ -118,9 +110,9 @@ static const char *unfit_reason(enum lcl__tune_op op, const struct shape *t, con
         return "vpt must be a power of two up to 64";
     if (t->vector_width * t->vectors_per_item > 512)
         return "vw * vpt must be at most 512";
-    if ((t->vectors_per_item == 1) != (def->vectors_per_item == 1))
-        return def->vectors_per_item == 1 ? "vpt must be 1 on this device (its GPU shapes)"
-                                          : "vpt must be above 1 on this device (its CPU shapes)";
+    if ((t->vectors_per_item == 1) != (def.vectors_per_item == 1))
+        return def.vectors_per_item == 1 ? "vpt must be 1 on this device (its GPU shapes)"
+                                         : "vpt must be above 1 on this device (its CPU shapes)";
     if (!is_pow2(t->work_group_size) || t->work_group_size > max_wg)
         return "wgs must be a power of two within the device's work-group limit";
     if (t->vectors_per_item == 1 && t->work_group_size % 16 != 0)
@@ -222,12 +214,9 @@ static int overlay_add(struct overlay *ov, const struct entry *e) {
 /* Whether every entry of ov fits ctx's device. */
 static bool overlay_fits(const struct overlay *ov, const lcl_context *ctx) {
     for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
-        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d) {
-            struct shape def = shape_of(&ctx->tune, (lcl_dtype)d);
-            if (ov->set[op][d] &&
-                unfit_reason((enum lcl__tune_op)op, &ov->t[op][d], &def, ctx->tuning.max_work_group_size))
+        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
+            if (ov->set[op][d] && unfit_reason(ctx, (enum lcl__tune_op)op, (lcl_dtype)d, &ov->t[op][d]))
                 return false;
-        }
     return true;
 }
 
@@ -235,8 +224,12 @@ static void overlay_apply(const struct overlay *ov, lcl_context *ctx) {
     reset_table(ctx);
     for (size_t op = 0; op < LCL__TUNE_OP_COUNT; ++op)
         for (size_t d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
-            if (ov->set[op][d])
-                ctx->tuning.table[op][d] = with_shape(ctx, (lcl_dtype)d, &ov->t[op][d]);
+            if (ov->set[op][d]) {
+                struct lcl__tunables *t = &ctx->tuning.table[op][d];
+                t->vector_width[d] = ov->t[op][d].vector_width;
+                t->chunk = ov->t[op][d].vectors_per_item;
+                t->work_group_size = ov->t[op][d].work_group_size;
+            }
 }
 
 /* ---- lines ------------------------------------------------------------------------------------- */
@@ -282,8 +275,7 @@ static lcl_status parse_params(const char *fn, const lcl_context *ctx, const cha
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT,
                              "%s: line %zu (\"%.*s\") is not \"OP DTYPE vw=V vpt=P wgs=W\" with a known op and dtype",
                              fn, ls.number, (int)(len > ENTRY_SIZE ? ENTRY_SIZE : len), line);
-        struct shape def = shape_of(&ctx->tune, e.dtype);
-        const char *why = unfit_reason(e.op, &e.t, &def, ctx->tuning.max_work_group_size);
+        const char *why = unfit_reason(ctx, e.op, e.dtype, &e.t);
         if (why)
             return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: line %zu (\"%.*s\"): %s", fn, ls.number, (int)len, line,
                              why);
@@ -296,45 +288,13 @@ static lcl_status parse_params(const char *fn, const lcl_context *ctx, const cha
 
 /* ---- the cache file ---------------------------------------------------------------------------- */
 
-/* A growable text; `failed` after an allocation failed. */
-struct text {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static void text_add(struct text *t, const char *s, size_t n) {
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-static void text_line(struct text *t, const char *s, size_t n) {
-    text_add(t, s, n);
-    text_add(t, "\n", 1);
-}
-
 /* What scanning a cache looks for: the section `key` (its entries into `mine`), and the other
  * sections' lines, verbatim, into `others` (when not NULL). */
 struct scan {
     const char *key;
     struct overlay mine;
     int found;
-    struct text *others;
+    FILE *others;
 };
 
 /* 0 when the text is not a well-formed cache. */
@@ -365,7 +325,7 @@ static int scan_cache(const char *text, size_t size, struct scan *s) {
                 return 0;
         }
         if (!in_mine && s->others)
-            text_line(s->others, line, len);
+            fprintf(s->others, "%.*s\n", (int)len, line);
     }
     return 1;
 }
@@ -384,24 +344,6 @@ static int cache_path(char *buf, size_t size) {
     else if (home && *home)
         n = snprintf(buf, size, "%s/.cache/leakycl/tuning", home);
     return n > 0 && (size_t)n < size;
-}
-
-/* The file's text, malloc'd and NUL-terminated; NULL when missing, unreadable or too large. */
-static char *read_cache(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *text = malloc(CACHE_MAX_BYTES + 1);
-    size_t got = text ? fread(text, 1, CACHE_MAX_BYTES + 1, f) : 0;
-    int bad = !text || ferror(f) || got > CACHE_MAX_BYTES;
-    fclose(f);
-    if (bad) {
-        free(text);
-        return NULL;
-    }
-    text[got] = '\0';
-    *size = got;
-    return text;
 }
 
 /* A string property of the device with control characters and '|' (the key's separator)
@@ -428,18 +370,14 @@ static int device_key(cl_device_id device, char *key, size_t size) {
     return n > 0 && (size_t)n < size;
 }
 
-static int tuning_disabled(void) {
-    const char *v = getenv("LEAKYCL_TUNING");
-    return v && strcmp(v, "0") == 0;
-}
-
 /* The cache's section for ctx's device, when it is there and fits the device. */
 static void load_cache(lcl_context *ctx) {
     char path[4096], key[KEY_SIZE];
     size_t size = 0;
     char *text = NULL;
-    if (tuning_disabled() || !cache_path(path, sizeof path) || !device_key(ctx->device, key, sizeof key) ||
-        !(text = read_cache(path, &size)))
+    const char *disabled = getenv("LEAKYCL_TUNING");
+    if ((disabled && strcmp(disabled, "0") == 0) || !cache_path(path, sizeof path) ||
+        !device_key(ctx->device, key, sizeof key) || !(text = lcl__read_file(path, CACHE_MAX_BYTES, &size)))
         return;
     struct scan s = {.key = key};
     if (scan_cache(text, size, &s) && s.found && overlay_fits(&s.mine, ctx)) {
@@ -449,12 +387,8 @@ static void load_cache(lcl_context *ctx) {
     free(text);
 }
 
-void lcl__tuning_init(lcl_context *ctx) {
-    size_t max_wg = 0;
-    if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL) != CL_SUCCESS ||
-        max_wg < ctx->tune.work_group_size)
-        max_wg = ctx->tune.work_group_size;
-    ctx->tuning.max_work_group_size = max_wg;
+void lcl__tuning_init(lcl_context *ctx, size_t max_wg) {
+    ctx->tuning.max_work_group_size = max_wg > ctx->tune.work_group_size ? max_wg : ctx->tune.work_group_size;
     reset_table(ctx);
     load_cache(ctx);
 }
@@ -470,25 +404,43 @@ static void make_parents(const char *path) {
     }
 }
 
-/* Writes text to a file of its own beside path and renames it over path, so that a reader sees
- * the old cache or the new one, never a mix. */
-static lcl_status write_atomically(const char *path, const struct text *text) {
+/* The new cache into f: the old one's other sections (none when it is missing or corrupt), then
+ * ov as key's section. */
+static void compose_cache(FILE *f, const char *path, const char *key, const struct overlay *ov) {
+    fputs(CACHE_HEADER "\n", f);
+    size_t size = 0;
+    char *old = lcl__read_file(path, CACHE_MAX_BYTES, &size);
+    struct scan check = {.key = key}, copy = {.key = key, .others = f};
+    if (old && scan_cache(old, size, &check)) /* a corrupt cache is not copied from at all */
+        scan_cache(old, size, &copy);
+    free(old);
+    fprintf(f, "%s%s\n", DEVICE_PREFIX, key);
+    char line[ENTRY_SIZE + 1];
+    for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
+        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
+            if (ov->set[op][d] && format_entry(line, sizeof line, (enum lcl__tune_op)op, (lcl_dtype)d, &ov->t[op][d]))
+                fprintf(f, "%s\n", line);
+}
+
+/* Composes the new cache in a file of its own beside path and renames it over path, so that a
+ * reader sees the old cache or the new one, never a mix. */
+static lcl_status store_cache(const char *path, const char *key, const struct overlay *ov) {
     static atomic_uint serial;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&serial, 1));
     make_parents(path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tuning_store: cannot create %s", tmp);
-    size_t done = 0;
-    while (done < text->len) {
-        ssize_t n = write(fd, text->data + done, text->len - done);
-        if (n <= 0)
-            break;
-        done += (size_t)n;
     }
-    int ok = done == text->len && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
+    compose_cache(f, path, key, ov);
+    int ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
+    ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "lcl_tuning_store: cannot write %s", path);
@@ -496,40 +448,9 @@ static lcl_status write_atomically(const char *path, const struct text *text) {
     return LCL_SUCCESS;
 }
 
-/* The new cache: the old one's other sections (none when it is missing or corrupt), then
- * ov as key's section. */
-static void compose_cache(const char *path, const char *key, const struct overlay *ov, struct text *out) {
-    text_line(out, CACHE_HEADER, strlen(CACHE_HEADER));
-    size_t size = 0;
-    char *old = read_cache(path, &size);
-    if (old) {
-        struct text others = {0};
-        struct scan s = {.key = key, .others = &others};
-        if (scan_cache(old, size, &s) && others.len)
-            text_add(out, others.data, others.len);
-        out->failed |= others.failed;
-        free(others.data);
-        free(old);
-    }
-    text_add(out, DEVICE_PREFIX, strlen(DEVICE_PREFIX));
-    text_line(out, key, strlen(key));
-    char line[ENTRY_SIZE + 1];
-    for (int op = 0; op < LCL__TUNE_OP_COUNT; ++op)
-        for (int d = 0; d < LCL__TUNE_DTYPE_COUNT; ++d)
-            if (ov->set[op][d] && format_entry(line, sizeof line, (enum lcl__tune_op)op, (lcl_dtype)d, &ov->t[op][d]))
-                text_line(out, line, strlen(line));
-}
-
 /* ---- the public functions ---------------------------------------------------------------------- */
 
-static int params_empty(const char *params) {
-    if (!params)
-        return 1;
-    for (const char *c = params; *c; ++c)
-        if (*c != '\n' && *c != ' ')
-            return 0;
-    return 1;
-}
+static int params_empty(const char *params) { return !params || params[strspn(params, " \n")] == '\0'; }
 
 static lcl_status check_opencl(const char *fn, const lcl_context *ctx) {
     if (!ctx)
@@ -597,11 +518,7 @@ lcl_status lcl_tuning_store(const lcl_context *ctx, const char *params) {
         return lcl__fail(LCL_ERROR_INVALID_ARGUMENT, "%s: no cache path (set LEAKYCL_TUNING_FILE or HOME)", fn);
     if (!device_key(ctx->device, key, sizeof key))
         return lcl__fail(LCL_ERROR_OPENCL, "%s: cannot read the device's name and versions", fn);
-    struct text text = {0};
-    compose_cache(path, key, &ov, &text);
-    st = text.failed ? lcl__fail(LCL_ERROR_OUT_OF_MEMORY, "%s: out of host memory", fn) : write_atomically(path, &text);
-    free(text.data);
-    return st;
+    return store_cache(path, key, &ov);
 }
 
 lcl_status lcl_tuning_path(char *buf, size_t size) {

@@ -27,7 +27,8 @@ enum lcl__tune_op {
  * computed alone, the sign mask's bit i is element i's whatever the shape, and the PReLU slope
  * gradient's partition is fixed by the sizes (prelu_backward keeps its vector width, which sets
  * the lane sums within a block, and prelu_fold stays the default). Never fails: an unreadable,
- * corrupt or foreign cache, or a device section that does not fit the device, is ignored whole. */
-void lcl__tuning_init(lcl_context *ctx);
+ * corrupt or foreign cache, or a device section that does not fit the device, is ignored whole.
+ * max_wg is CL_DEVICE_MAX_WORK_GROUP_SIZE, the limit of a tuned work-group size. */
+void lcl__tuning_init(lcl_context *ctx, size_t max_wg);
 
 #endif /* LEAKYCL_TUNING_H */
