@@ -1,17 +1,10 @@
-/* Names of statuses and dtypes: one table each, so a name cannot drift from its value. */
+/* Names of statuses and dtypes: one table each, so a name cannot drift from its value. The
+ * statuses' table is generated from the public enum at build time (cmake/status_names.cmake). */
 #include "internal.h"
 
-#define LCL__STATUS_MAP(X)                                                                                             \
-    X(LCL_SUCCESS)                                                                                                     \
-    X(LCL_ERROR_INVALID_ARGUMENT)                                                                                      \
-    X(LCL_ERROR_UNSUPPORTED)                                                                                           \
-    X(LCL_ERROR_OUT_OF_MEMORY)                                                                                         \
-    X(LCL_ERROR_DEVICE_NOT_FOUND)                                                                                      \
-    X(LCL_ERROR_BUILD_FAILED)                                                                                          \
-    X(LCL_ERROR_OPENCL)                                                                                                \
-    X(LCL_ERROR_BLAS)
+#include "status_names.h" /* LCL__STATUS_MAP: the enumerators of lcl_status, from leakycl.h */
 
-/* The table names every status of the public enum, the last one included. */
+/* The generated table has every status of the public enum, the last one included. */
 #define LCL__STATUS_COUNT_ONE(name) +1
 _Static_assert(0 LCL__STATUS_MAP(LCL__STATUS_COUNT_ONE) == LCL_ERROR_BLAS + 1, "LCL__STATUS_MAP and lcl_status differ");
 #undef LCL__STATUS_COUNT_ONE

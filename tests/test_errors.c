@@ -557,3 +557,25 @@ Test(errors, doc) {
     free(want);
     free(have);
 }
+
+/* status.c's names come from the public enum at build time: every status has its own name,
+ * spelled as its enumerator, and a value outside the enum has none. */
+Test(errors, status_names) {
+    static const struct {
+        lcl_status status;
+        const char *name;
+    } expected[] = {
+        {LCL_SUCCESS, "LCL_SUCCESS"},
+        {LCL_ERROR_INVALID_ARGUMENT, "LCL_ERROR_INVALID_ARGUMENT"},
+        {LCL_ERROR_UNSUPPORTED, "LCL_ERROR_UNSUPPORTED"},
+        {LCL_ERROR_OUT_OF_MEMORY, "LCL_ERROR_OUT_OF_MEMORY"},
+        {LCL_ERROR_DEVICE_NOT_FOUND, "LCL_ERROR_DEVICE_NOT_FOUND"},
+        {LCL_ERROR_BUILD_FAILED, "LCL_ERROR_BUILD_FAILED"},
+        {LCL_ERROR_OPENCL, "LCL_ERROR_OPENCL"},
+        {LCL_ERROR_BLAS, "LCL_ERROR_BLAS"},
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; ++i)
+        cr_expect_str_eq(lcl_status_string(expected[i].status), expected[i].name, "status %d", (int)expected[i].status);
+    cr_expect_str_eq(lcl_status_string((lcl_status)(LCL_ERROR_BLAS + 1)), "LCL_UNKNOWN_STATUS");
+    cr_expect_str_eq(lcl_status_string((lcl_status)-1), "LCL_UNKNOWN_STATUS");
+}
