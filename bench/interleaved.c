@@ -13,7 +13,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define ALPHA 0.01
 #define OP_COUNT 5
@@ -25,22 +24,6 @@ struct op {
     lcl_tensor *x, *y, *mask;
     double *seconds;
 };
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t count) {
-    qsort(v, count, sizeof *v, cmp_double);
-    return count % 2 ? v[count / 2] : 0.5 * (v[count / 2 - 1] + v[count / 2]);
-}
 
 static int setup(lcl_context *ctx, struct op *op, size_t n, size_t rounds, uint64_t *state) {
     void *host = malloc(n * lcl_dtype_size(op->dtype));
@@ -98,17 +81,17 @@ int main(int argc, char **argv) {
             goto done;
     for (size_t r = 0; r < rounds; ++r) {
         for (size_t k = 0; k < OP_COUNT; ++k) {
-            double t0 = now();
+            double t0 = bench_now();
             if (run(ctx, &ops[k]))
                 goto done;
-            ops[k].seconds[r] = now() - t0;
+            ops[k].seconds[r] = bench_now() - t0;
         }
     }
     double med[OP_COUNT];
     printf("%s%s%s, n = 2^%d, %zu rounds of the five calls in turn; median call times\n", device, *params ? ", " : "",
            params, log2_n, rounds);
     for (size_t k = 0; k < OP_COUNT; ++k) {
-        med[k] = median(ops[k].seconds, rounds);
+        med[k] = bench_median(ops[k].seconds, rounds);
         printf("  %-20s %9.3f ms\n", ops[k].name, med[k] * 1e3);
     }
     printf("elements per second against f32's forward: f16 %.2fx, bf16 %.2fx\n", med[0] / med[1], med[0] / med[2]);

@@ -18,6 +18,11 @@ static int compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+double bench_median(double *samples, size_t count) {
+    qsort(samples, count, sizeof samples[0], compare_doubles);
+    return count % 2 ? samples[count / 2] : 0.5 * (samples[count / 2 - 1] + samples[count / 2]);
+}
+
 /* Runs the work `reps` times and waits for it; returns seconds per run, or -1 on failure. */
 static double timed_batch(const struct bench_work *w, long reps) {
     double start = bench_now();
@@ -45,8 +50,7 @@ int bench_time(const struct bench_timing *cfg, const struct bench_work *w, struc
     for (int s = 0; s < count; ++s)
         if ((samples[s] = timed_batch(w, reps)) < 0)
             return -1;
-    qsort(samples, (size_t)count, sizeof samples[0], compare_doubles);
-    out->median = count % 2 ? samples[count / 2] : 0.5 * (samples[count / 2 - 1] + samples[count / 2]);
+    out->median = bench_median(samples, (size_t)count);
     out->min = samples[0];
     out->max = samples[count - 1];
     out->samples = count;

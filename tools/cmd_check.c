@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "check_dense.h"
 #include "cli.h"
+#include "measure.h"
 
 #define MAX_ALPHAS 16
 #define DEFAULT_N 1000003u
@@ -316,12 +316,6 @@ cleanup:
     return rc;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int check_run(int argc, char **argv) {
     struct check_options opt;
     if (parse_options(argc, argv, &opt) != 0) {
@@ -367,7 +361,7 @@ static int check_run(int argc, char **argv) {
 
     struct tally tally = {0, 0, 0};
     int rc = CLI_EXIT_OK;
-    double start = now_seconds();
+    double start = bench_now();
     for (size_t k = 0; k < opt.dtype_count; k++) {
         const struct format *fmt = format_of(opt.dtypes[k]);
         if (!lcl_context_supports(ctx, fmt->dtype)) {
@@ -387,7 +381,7 @@ static int check_run(int argc, char **argv) {
         fflush(stdout);
     }
     printf("check: %u passed, %u failed, %u dtypes skipped, in %.1f s\n", tally.passed, tally.failed, tally.skipped,
-           now_seconds() - start);
+           bench_now() - start);
     lcl_context_release(ref);
     lcl_context_release(ctx);
     if (tally.failed != 0) {

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "measure.h"
 #include "tune_ops.h"
 
 static const char tune_usage[] =
@@ -56,12 +56,6 @@ struct shape {
     unsigned vw, vpt;
     size_t wgs;
 };
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- options ------------------------------------------------------------------------------------- */
 
@@ -413,7 +407,7 @@ static int tune_run(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     if (o.compare)
         return tune_compare(o.device, (size_t)1 << o.size_log2, o.reps, o.dtypes) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-    double start = now_seconds();
+    double start = bench_now();
     lcl_context *defaults = NULL;
     lcl_status st = lcl_context_create_tuned(o.device, NULL, &defaults);
     if (st != LCL_SUCCESS) {
@@ -452,7 +446,7 @@ static int tune_run(int argc, char **argv) {
                   mismatches);
         rc = CLI_EXIT_FAILURE;
     }
-    printf("took %.1f s\n", now_seconds() - start);
+    printf("took %.1f s\n", bench_now() - start);
     lcl_context_release(defaults);
     return rc;
 }

@@ -4,11 +4,11 @@
 #include "tune_ops.h"
 
 #include "check.h"
+#include "measure.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TUNE_ALPHA (-0.3) /* any alpha works; a negative one exercises the sign of the products */
 #define TUNE_PRELU_BATCH 4
@@ -299,27 +299,11 @@ lcl_status tune_op_outputs(struct tune_tensors *t, enum tune_op op, struct tune_
 
 /* ---- timing -------------------------------------------------------------------------------------- */
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *samples, unsigned n) {
-    qsort(samples, n, sizeof samples[0], compare_doubles);
-    return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-}
-
 int tune_time_once(struct tune_tensors *t, enum tune_op op, double *seconds) {
-    double t0 = now_seconds();
+    double t0 = bench_now();
     if (tune_op_enqueue(t, op) != LCL_SUCCESS || lcl_finish(t->ctx) != LCL_SUCCESS)
         return -1;
-    *seconds = now_seconds() - t0;
+    *seconds = bench_now() - t0;
     return 0;
 }
 
@@ -330,7 +314,7 @@ int tune_time_median(struct tune_tensors *t, enum tune_op op, unsigned reps, dou
     for (unsigned r = 0; r < reps; ++r)
         if (tune_time_once(t, op, &samples[r]) != 0)
             return -1;
-    *median = median_of(samples, reps);
+    *median = bench_median(samples, reps);
     return 0;
 }
 
@@ -342,7 +326,7 @@ int tune_head_to_head(struct tune_tensors *a, struct tune_tensors *b, enum tune_
     for (unsigned r = 0; r < reps; ++r)
         if (tune_time_once(a, op, &sa[r]) != 0 || tune_time_once(b, op, &sb[r]) != 0)
             return -1;
-    *median_a = median_of(sa, reps);
-    *median_b = median_of(sb, reps);
+    *median_a = bench_median(sa, reps);
+    *median_b = bench_median(sb, reps);
     return 0;
 }
