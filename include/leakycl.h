@@ -455,7 +455,8 @@ LCL_API lcl_status lcl_dense_backward(lcl_context *ctx, size_t batch, size_t in,
  * backward_masked or dense; DTYPE f32, f16, bf16 or f64; V is 2, 4, 8 or 16; P a power of two up
  * to 64 with V * P at most 512, and 1 exactly where the device's default is 1 (the GPU shapes);
  * W a power of two up to the device's work-group limit, a multiple of 16 when P is 1; for
- * prelu_backward, V the device's default.
+ * prelu_backward, V the device's default. On CPU devices P leaves the masked ops alone: their
+ * work-items own 512 elements each, a 64-byte line of the mask.
  * @{ */
 
 /** Creates a context as lcl_context_create does, with @p params in place of the tuning cache:

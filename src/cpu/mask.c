@@ -116,7 +116,7 @@ static void run_threaded(struct mask_call *m) {
     size_t words = m->n / 32 + (m->n % 32 != 0);
     size_t bytes = m->n * lcl_dtype_size(m->dtype);
     m->stream = bytes >= lcl__cpu_stream_min_bytes() && (uintptr_t)m->out % 32 == 0;
-    if (m->n * lcl_dtype_size(m->dtype) < PARALLEL_MIN_BYTES) {
+    if (bytes < PARALLEL_MIN_BYTES) {
         mask_words(m, 0, words);
         return;
     }
