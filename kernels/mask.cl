@@ -148,14 +148,20 @@ __kernel void lcl_mask_backward(__global const uint *mask, ulong mask_off, __glo
 
 #else /* CPU devices: a work-item owns whole words */
 
-/* A word's bits from the select masks of its vectors. On x86 CPU devices with 16-bit storage
- * and 8 lanes, the masks' -1 and 0 lanes packed to bytes (saturating keeps both) give the word
- * by two pmovmskb: 10 instructions a word where the portable OR of shifted lanes took 15, a
- * fifth of the 16-bit masked forward's (PoCL). */
+/* A word's bits from the select masks of its vectors. On x86 CPU devices with 16-bit storage,
+ * the masks' -1 and 0 lanes packed to bytes (saturating keeps both) give the word by two
+ * pmovmskb: 10 instructions a word where the portable OR of shifted lanes took 15, a fifth of
+ * the 16-bit masked forward's (PoCL). 16 lanes pack their own two halves. */
 #if defined(__x86_64__) && LCL_RAW && LCL_VEC == 8
 inline uint lcl_word_from_signs(const lcl_signs_t *s) {
     uint lo = (uint)__builtin_ia32_pmovmskb128(__builtin_ia32_packsswb128(s[0], s[1]));
     uint hi = (uint)__builtin_ia32_pmovmskb128(__builtin_ia32_packsswb128(s[2], s[3]));
+    return lo | hi << 16;
+}
+#elif defined(__x86_64__) && LCL_RAW && LCL_VEC == 16
+inline uint lcl_word_from_signs(const lcl_signs_t *s) {
+    uint lo = (uint)__builtin_ia32_pmovmskb128(__builtin_ia32_packsswb128(s[0].lo, s[0].hi));
+    uint hi = (uint)__builtin_ia32_pmovmskb128(__builtin_ia32_packsswb128(s[1].lo, s[1].hi));
     return lo | hi << 16;
 }
 #else

@@ -232,11 +232,16 @@ static lcl_status init_device_info(lcl_context *ctx) {
     char version[256] = "";
     if (clGetDeviceInfo(ctx->device, CL_DEVICE_VERSION, sizeof version - 1, version, NULL) != CL_SUCCESS)
         version[0] = '\0';
+    cl_uint float_lanes = 0;
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof float_lanes, &float_lanes, NULL) !=
+        CL_SUCCESS)
+        float_lanes = 0;
     struct lcl__device_facts facts = {.gpu = (type & CL_DEVICE_TYPE_GPU) != 0,
                                       .gpu_type = (type & CL_DEVICE_TYPE_GPU) != 0,
                                       .pocl = strstr(version, "PoCL") != NULL || strstr(version, "pocl") != NULL,
                                       .cuda = strstr(version, "CUDA") != NULL,
-                                      .max_work_group_size = max_wg};
+                                      .max_work_group_size = max_wg,
+                                      .float_lanes = float_lanes};
     /* Tests only: LEAKYCL_KERNEL_SHAPE=gpu runs the GPU kernels' shapes (a vector per work-item,
      * aligned whole-vector accesses, no non-temporal stores) on a CPU device such as PoCL, so
      * that they are checked bit for bit where there is no GPU; =cpu the other way round. The

@@ -201,12 +201,16 @@ static int same_shape(const struct shape *a, const struct shape *b) {
     return a->vw == b->vw && a->vpt == b->vpt && a->wgs == b->wgs;
 }
 
-/* The shape op gets from candidate s: prelu_backward keeps the default vector width, which
- * orders its slope gradient's sums (the library refuses another). */
+/* The shape op gets from candidate s. prelu_backward keeps the default vector width, which
+ * orders its slope gradient's sums (the library refuses another); the masked ops of the CPU
+ * shapes keep the default vectors per work-item, which they ignore (a work-item owns a line of
+ * mask words), so that no meaningless value is stored for them. */
 static struct shape op_shape(enum tune_op op, const struct shape *s, const struct shape *def) {
     struct shape o = *s;
     if (op == TUNE_PRELU_BACKWARD)
         o.vw = def->vw;
+    if ((op == TUNE_FORWARD_MASKED || op == TUNE_BACKWARD_MASKED) && def->vpt > 1)
+        o.vpt = def->vpt;
     return o;
 }
 
@@ -221,8 +225,8 @@ static void measure_candidate(struct dtype_run *run, lcl_context *ctx, const str
     for (int op = 0; op < TUNE_OP_COUNT; ++op) {
         struct shape shape = op_shape((enum tune_op)op, cand, def);
         const struct shape *s = &shape;
-        if (same_shape(s, def))
-            continue; /* prelu_backward of a candidate that differs only in vw: the defaults themselves */
+        if (!same_shape(s, cand))
+            continue; /* the op keeps part of the defaults: the grid has what it runs as a candidate of its own */
         char text[64];
         shape_text(s, text, sizeof text);
         struct tune_outputs got;

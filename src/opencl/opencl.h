@@ -12,6 +12,7 @@ struct lcl__device_facts {
     bool gpu_type;              /* CL_DEVICE_TYPE_GPU, whatever the shape asked for */
     bool pocl, cuda;            /* the driver, from CL_DEVICE_VERSION */
     size_t max_work_group_size; /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    unsigned float_lanes;       /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT: 16 on AVX-512 (PoCL), 0 if unknown */
 };
 void lcl__tunables_default(const struct lcl__device_facts *device, struct lcl__tunables *t);
 /* The build options of a program of dtype; returns what snprintf does. */
