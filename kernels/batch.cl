@@ -52,7 +52,7 @@ inline void lcl_batch_strided(__global const storage_t *sel, __global const stor
                               ulong j, ulong span, ulong n, compute_t alpha, bool fast, bool backward) {
     ulong vectors = n / LCL_VEC;
     for (ulong v = j; v < vectors; v += span)
-        lcl_select_vector(sel, grad, out, v, alpha, fast, backward);
+        lcl_select_vector(sel, grad, out, v, (computev_t)alpha, fast, backward);
     if (j == 0)
         for (ulong i = vectors * LCL_VEC; i < n; ++i)
             lcl_select_element(sel, grad, out, i, alpha, backward);

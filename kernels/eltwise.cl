@@ -11,9 +11,10 @@
  * per launch); it and `backward` are constants at every call, so each call compiles to its own
  * loop. */
 
-/* Vector v. */
+/* Vector v, with a slope per lane (PReLU's may change within a vector; the plain ops pass one
+ * slope in every lane). */
 inline void lcl_select_vector(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
-                              ulong v, compute_t alpha, bool fast, bool backward) {
+                              ulong v, computev_t alpha, bool fast, bool backward) {
     lcl_prefetch(v, sel);
     if (backward)
         lcl_prefetch(v, grad);
@@ -52,7 +53,7 @@ inline void lcl_select_chunk(__global const storage_t *sel, __global const stora
     ulong whole = (n - first * LCL_VEC) / LCL_VEC;
     ulong count = whole < LCL_CHUNK ? whole : LCL_CHUNK;
     for (ulong v = first; v < first + count; ++v)
-        lcl_select_vector(sel, grad, out, v, alpha, fast, backward);
+        lcl_select_vector(sel, grad, out, v, (computev_t)alpha, fast, backward);
     if (count < LCL_CHUNK)
         for (ulong i = (first + count) * LCL_VEC; i < n; ++i)
             lcl_select_element(sel, grad, out, i, alpha, backward);

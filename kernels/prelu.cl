@@ -1,6 +1,7 @@
 /* PReLU: leaky ReLU with a slope per channel on [batch, channels, inner] row-major, so element e
  * is in channel (e / inner) % channels. Slopes are read in the storage type and widened to the
- * compute type; everything else is the plain kernels' arithmetic.
+ * compute type; everything else is the plain kernels' arithmetic, through eltwise.cl's
+ * lcl_select_vector and lcl_select_element with a slope per lane.
  *
  * lcl_prelu_forward / lcl_prelu_backward: a work-item owns LCL_CHUNK contiguous vectors, as the
  * plain kernels, and walks the channels along with them: one division at its start, then a
@@ -81,27 +82,6 @@ inline compute_t lcl_prelu_slope(__global const storage_t *alpha, ulong channels
     return a;
 }
 
-/* PReLU of vector v and of element i: out = grad where sel > 0, else slope * grad, with
- * (sel, grad) = (x, x) for the forward and (x, dy) for the backward; `fast` and `backward` as
- * in eltwise.cl. */
-inline void lcl_prelu_vector(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
-                             ulong v, computev_t av, bool fast, bool backward) {
-    computev_t sv = fast ? LCL_LOADV_FAST(v, sel) : LCL_LOADV(v, sel);
-    computev_t gv = !backward ? sv : fast ? LCL_LOADV_FAST(v, grad) : LCL_LOADV(v, grad);
-    computev_t r = LCL_POSV(sv) ? gv : av * gv;
-    if (fast)
-        LCL_STOREV_FAST(r, v, out);
-    else
-        LCL_STOREV(r, v, out);
-}
-
-inline void lcl_prelu_element(__global const storage_t *sel, __global const storage_t *grad, __global storage_t *out,
-                              ulong i, compute_t as, bool backward) {
-    compute_t s = LCL_LOAD1(i, sel);
-    compute_t g = backward ? LCL_LOAD1(i, grad) : s;
-    LCL_STORE1(LCL_POS(s) ? g : as * g, i, out);
-}
-
 /* This work-item's run of vectors, walking the channels from the state at its first element,
  * then the scalar tail if its chunk holds the end. */
 inline void lcl_prelu_chunk(__global const storage_t *alpha, __global const storage_t *sel,
@@ -124,20 +104,20 @@ inline void lcl_prelu_chunk(__global const storage_t *alpha, __global const stor
             ulong stop = v + (inner - pos) / LCL_VEC < end ? v + (inner - pos) / LCL_VEC : end;
             pos += (stop - v) * LCL_VEC;
             for (; v < stop; ++v)
-                lcl_prelu_vector(sel, grad, out, v, (computev_t)slope, fast, backward);
+                lcl_select_vector(sel, grad, out, v, (computev_t)slope, fast, backward);
             if (v == end)
                 break;
             computev_t av = lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope);
-            lcl_prelu_vector(sel, grad, out, v++, av, fast, backward);
+            lcl_select_vector(sel, grad, out, v++, av, fast, backward);
         }
     } else {
         for (; v < end; ++v)
-            lcl_prelu_vector(sel, grad, out, v, lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope), fast,
+            lcl_select_vector(sel, grad, out, v, lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope), fast,
                              backward);
     }
     if (end - first < LCL_CHUNK)
         for (ulong i = end * LCL_VEC; i < n; ++i)
-            lcl_prelu_element(sel, grad, out, i, lcl_prelu_slope(alpha, channels, inner, &c, &pos), backward);
+            lcl_select_element(sel, grad, out, i, lcl_prelu_slope(alpha, channels, inner, &c, &pos), backward);
 }
 
 __kernel void lcl_prelu_forward(__global const storage_t *alpha, ulong alpha_off, __global const storage_t *x,
