@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# The GPU machine's run: builds leakycl, tests it, checks it on the GPU, benchmarks it, and times
-# PyTorch's CUDA leaky_relu on the same sizes, in under 8 minutes, on a bare x86-64 Linux machine
-# with an NVIDIA driver, CUDA, PyTorch, gcc and CMake but no package registry. What the build needs
-# beyond that comes from the Debian packages in bench/device/debs/ (scripts/fetch-device-debs.sh),
-# unpacked into a private prefix: the system's packages are not touched. Where no
-# /etc/OpenCL/vendors/*.icd names the NVIDIA OpenCL driver, a private vendors folder does
-# (OCL_ICD_VENDORS). Every stage has a time limit and a failing stage does not stop the run.
+# The GPU machine's run: builds leakycl, checks it on the GPU, benchmarks it with the default kernel
+# shapes, times PyTorch's CUDA leaky_relu and PReLU on the same sizes, runs the tests, then tunes
+# the kernels (`leakycl tune`) and sets the tuned shapes against the defaults, in about 8 minutes,
+# on a bare x86-64 Linux machine with an NVIDIA driver, CUDA, PyTorch, gcc and CMake but no package
+# registry. What the build needs beyond that comes from the Debian packages in bench/device/debs/
+# (scripts/fetch-device-debs.sh), unpacked into a private prefix: the system's packages are not
+# touched. Where no /etc/OpenCL/vendors/*.icd names the NVIDIA OpenCL driver, a private vendors
+# folder does (OCL_ICD_VENDORS). Every stage has a time limit and a failing stage does not stop
+# the run.
 # Logs, CSV/JSON and a summary go to $OUT (default ./device-out); bench/device/README.md says more.
 #
 # usage: bash bench/device/run.sh
 # environment (all optional):
 #   OUT                       where everything is written (default ./device-out)
 #   LEAKYCL_DEVICE_SPEC       the device for `check` and the bench (default gpu; opencl for PoCL)
-#   LEAKYCL_DEVICE_BUDGET_S   the whole run's time budget in seconds (default 460)
-#   LEAKYCL_DEVICE_SKIP       stages to skip, comma-separated: ctest, check, bench, torch, clinfo
-#   LEAKYCL_BENCH_MIN/MAX/STEP/TIME/SAMPLES/DTYPES   sizes 2^MIN..2^MAX every STEP (10, 28, 2),
+#   LEAKYCL_DEVICE_BUDGET_S   the whole run's time budget in seconds (default 480)
+#   LEAKYCL_DEVICE_SKIP       stages to skip, comma-separated: check, bench, torch, ctest, tune,
+#                             tune-compare, bench-tuned, clinfo
+#   LEAKYCL_BENCH_MIN/MAX/STEP/TIME/SAMPLES/DTYPES   sizes 2^MIN..2^MAX every STEP (20, 28, 2),
 #                             seconds per sample (0.03), samples (5), dtypes (f32,f16,bf16,f64)
+#   LEAKYCL_TUNE_SIZE         2^K elements for `leakycl tune` and `tune --compare` (default 24)
+#   LEAKYCL_DEVICE_PACK       a folder that gets device-out.tgz (every output file) and a copy of
+#                             summary.txt, compare.txt and tune-compare.log at the end: the device
+#                             tool brings back at most 8 files from $OUT
 #   LEAKYCL_DEPS_PREFIX       where the .debs are unpacked (default /tmp/leakycl-deps)
 #   LEAKYCL_DEPS_KEEP_ALL=1   use every unpacked library, even where the system has it
 #   LEAKYCL_DEPS_EXTRACT      dpkg (default where present), ar or python: how to unpack
@@ -33,17 +40,20 @@ out=${OUT:-$root/device-out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 spec=${LEAKYCL_DEVICE_SPEC:-gpu}
-budget=${LEAKYCL_DEVICE_BUDGET_S:-460}
+base_budget=480 # the budget the caps and needs below are set for
+budget=${LEAKYCL_DEVICE_BUDGET_S:-$base_budget}
 skip=",${LEAKYCL_DEVICE_SKIP:-},"
 deps=${LEAKYCL_DEPS_PREFIX:-/tmp/leakycl-deps}
 build=${LEAKYCL_DEVICE_BUILD:-$root/build-device}
 python=${PYTHON:-python3}
-bmin=${LEAKYCL_BENCH_MIN:-10}
+bmin=${LEAKYCL_BENCH_MIN:-20}
 bmax=${LEAKYCL_BENCH_MAX:-28}
 bstep=${LEAKYCL_BENCH_STEP:-2}
 btime=${LEAKYCL_BENCH_TIME:-0.03}
 bsamples=${LEAKYCL_BENCH_SAMPLES:-5}
 bdtypes=${LEAKYCL_BENCH_DTYPES:-f32,f16,bf16,f64}
+tsize=${LEAKYCL_TUNE_SIZE:-24}
+pack=${LEAKYCL_DEVICE_PACK:-}
 jobs=$(nproc 2>/dev/null || echo 4)
 orig_ld_library_path=${LD_LIBRARY_PATH:-}
 arch=x86_64-linux-gnu
@@ -54,24 +64,31 @@ failed=()
 elapsed() { echo $(($(date +%s) - t0)); }
 say() { printf '[%3ss] %s\n' "$(elapsed)" "$*"; }
 record() { # record STAGE STATUS SECONDS [DETAIL]
-    summary+=("$(printf '%-14s %-10s %5ss  %s' "$1" "$2" "$3" "${4:-}")")
+    summary+=("$(printf '%-18s %-10s %5ss  %s' "$1" "$2" "$3" "${4:-}")")
     case $2 in ok | skipped) ;; *) failed+=("$1") ;; esac
 }
 skipped() { [[ $skip == *",$1,"* ]]; }
 
 # What each stage needs at least, in seconds: a stage's limit leaves the sum of the needs of the
-# stages after it, so that a stage that hangs cannot eat the benchmarks' time.
-order=(configure build devices check ctest bench torch)
-declare -A need=([configure]=10 [build]=60 [devices]=10 [check]=20 [ctest]=40 [bench]=90 [torch]=40)
-# The needs are for the default budget of 460 s and shrink in proportion with a smaller one.
+# stages after it, so that a stage that hangs cannot eat the later stages' time. The order puts
+# what issue 12 needs most first: the benchmarks with the default shapes and PyTorch's rows, then
+# the tests, then the tuner and the tuned shapes against the defaults; bench-tuned runs only on
+# what is left. Seen on an H200 with 16 cores: build 4 s warm, check 15 s, bench 140 s for four
+# dtypes at 2^20 to 2^28, torch 21 s before the PReLU rows.
+order=(configure build devices check bench torch ctest tune tune-compare bench-tuned)
+declare -A need=([configure]=10 [build]=60 [devices]=5 [check]=15 [bench]=130 [torch]=40 [ctest]=60
+    [tune]=80 [tune-compare]=20 [bench-tuned]=0)
+# The needs and the stages' caps are for the default budget of 480 s: the needs shrink in
+# proportion with a smaller budget, the caps grow with a larger one (a slow machine's rehearsal).
 reserve() { # reserve STAGE: the needs of the stages after STAGE, plus 5 s for the summary
     local sum=5 after='' s
     for s in "${order[@]}"; do
         [ -n "$after" ] && sum=$((sum + need[$s]))
         [ "$s" = "$1" ] && after=1
     done
-    echo $((budget < 460 ? sum * budget / 460 : sum))
+    echo $((budget < base_budget ? sum * budget / base_budget : sum))
 }
+left() { echo $((budget - $(elapsed))); } # seconds of the budget left
 
 # stage NAME CAP RESERVE CMD...: runs CMD with a limit of CAP seconds, or less so that RESERVE
 # seconds of the budget stay for the stages after it; its output goes to $out/NAME.log.
@@ -79,6 +96,7 @@ reserve() { # reserve STAGE: the needs of the stages after STAGE, plus 5 s for t
 stage() {
     local name=$1 cap=$2 keep=$3
     shift 3
+    ((budget > base_budget)) && cap=$((cap * budget / base_budget))
     if skipped "$name"; then
         record "$name" skipped 0 "LEAKYCL_DEVICE_SKIP"
         return 0
@@ -112,17 +130,47 @@ stage() {
 stage_detail() {
     local log=$out/$1.log
     case $1 in
-    ctest) grep -E 'tests passed|tests failed' "$log" | tail -1 ;;
+    ctest) grep -E 'tests passed|tests failed' "$log" | tail -1 | sed 's/$/ (-LE package; fault sweep: every 6th call)/' ;;
     check) grep -E '^check: ' "$log" | tail -1 ;;
     bench-*) grep -E 'points in' "$log" | tail -1 ;;
     torch) grep -E 'torch_bench: (done|skipped)' "$log" | tail -1 ;;
+    tune-compare) grep -E 'entries from the tuning cache' "$log" | sed 's/^.*: \([0-9]* entries\)/\1/' | cut -c1-80 ;;
+    tune-*) grep -E '^took ' "$log" | tail -1 ;;
     build) grep -E 'error:' "$log" | head -1 ;;
     esac 2>/dev/null | tr '\n' ' '
 }
 
+# One CSV from several: the header once.
+merge_csv() { # merge_csv OUT.csv IN.csv...
+    local dest=$1 first=1 f
+    shift
+    for f in "$@"; do
+        [ -s "$f" ] || continue
+        if [ $first = 1 ]; then cat "$f"; first=0; else tail -n +2 "$f"; fi
+    done >"$dest"
+    [ -s "$dest" ] || rm -f "$dest"
+}
+
+# Issue 12's targets count from 2^24: the first size of the grid from there (or the largest).
+tmin=$bmin
+while ((tmin < 24 && tmin + bstep <= bmax)); do tmin=$((tmin + bstep)); done
+tuned_ops=forward,backward,backward_from_output,forward_masked,backward_masked,prelu_forward,prelu_backward,batch_forward
+
+# compare.py's table and targets from the rows there are (the tuned ones too, once there).
+compare() {
+    [ -s "$out/bench.csv" ] || return 0
+    local tuned=()
+    [ -s "$out/bench-tuned.csv" ] && tuned=(--tuned "$out/bench-tuned.csv")
+    "$python" "$here/compare.py" "$out/bench.csv" "$out/torch.csv" --csv "$out/compare.csv" --from "$tmin" \
+        "${tuned[@]}" >"$out/compare.txt" 2>&1
+}
+
 say "leakycl device run: spec=$spec, budget ${budget}s, output in $out"
-(cd "$out" && rm -f bench-small.* bench-large-* bench.csv torch.csv torch-meta.json compare.txt compare.csv \
-    summary.txt ctest-junit.xml)
+(cd "$out" && rm -f bench-small-* bench-large-* bench-tuned* bench.csv torch.csv torch-meta.json compare.txt \
+    compare.csv summary.txt ctest-junit.xml tune.log tune-*.log tuning devices-tuned.txt)
+# The tuner's cache: in the output, never the user's. The stages before the tuner ignore it.
+export LEAKYCL_TUNING_FILE=$out/tuning
+unset LEAKYCL_TUNING
 
 # --- 1. the machine ---------------------------------------------------------------------------
 {
@@ -408,32 +456,26 @@ if [ -f "$build/CMakeCache.txt" ]; then
 fi
 [ -x "$build/leakycl" ] && ldd "$build/leakycl" >"$out/ldd-leakycl.txt" 2>&1
 
-# --- 6. devices, check, tests ---------------------------------------------------------------------
+# --- 6. devices, check ------------------------------------------------------------------------------
+# Everything before the tuner runs with the defaults (LEAKYCL_TUNING=0); the tuner's cache is
+# $out/tuning (LEAKYCL_TUNING_FILE, exported above), so it comes back with the output.
 if [ "$built" = yes ]; then
     stage devices 30 "$(reserve devices)" "$build/leakycl" devices
     cp "$out/devices.log" "$out/devices.txt" 2>/dev/null
     if command -v clinfo >/dev/null 2>&1 && ! skipped clinfo; then timeout 20 clinfo >"$out/clinfo.txt" 2>&1; fi
-    stage check 90 "$(reserve check)" "$build/leakycl" check --device "$spec"
-    if [ "$tests" = ON ]; then
-        # --output-junit needs CMake 3.21; the ctest log has everything either way.
-        junit=()
-        ctest --help 2>/dev/null | grep -q -- --output-junit && junit=(--output-junit "$out/ctest-junit.xml")
-        stage ctest 150 "$(reserve ctest)" ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 120 "${junit[@]}"
-    else
-        record ctest skipped 0 "Criterion does not load on this machine"
-    fi
+    stage check 90 "$(reserve check)" env LEAKYCL_TUNING=0 "$build/leakycl" check --device "$spec"
 else
-    say "no build: devices, check, ctest and the leakycl bench are skipped"
+    say "no build: devices, check, ctest, the leakycl bench and the tuner are skipped"
     record devices skipped 0 "no build"
 fi
 
-# --- 7. benchmarks --------------------------------------------------------------------------------
+# --- 7. benchmarks, the defaults' shapes ------------------------------------------------------------
 # leakycl-bench writes its table and files only when it is done, so it runs once per dtype for the
 # sizes up to 2^20, then once per dtype for the larger ones: a timeout loses one run's rows.
+IFS=, read -r -a bench_dtypes <<<"$bdtypes"
 if [ "$built" = yes ] && ! skipped bench; then
     split=$((bmin + ((20 - bmin) / bstep) * bstep)) # the last size <= 2^20 on the grid
     [ "$split" -gt "$bmax" ] && split=$bmax
-    IFS=, read -r -a bench_dtypes <<<"$bdtypes"
     runs=()
     for dt in "${bench_dtypes[@]}"; do runs+=("small $dt $bmin $split"); done
     if [ $((split + bstep)) -le "$bmax" ]; then
@@ -445,17 +487,11 @@ if [ "$built" = yes ] && ! skipped bench; then
         left_runs=$((left_runs - 1)) # the runs after this one: 10 s each kept for them
         cap=60
         [ "$part" = large ] && cap=120
-        stage "bench-$part-$dt" "$cap" $(($(reserve bench) + 10 * left_runs)) "$build/leakycl-bench" \
-            --device "$spec" --dtypes "$dt" --min "$lo" --max "$hi" --step "$bstep" --time "$btime" \
-            --samples "$bsamples" --csv "$out/bench-$part-$dt.csv" --json "$out/bench-$part-$dt.json"
+        stage "bench-$part-$dt" "$cap" $(($(reserve bench) + 10 * left_runs)) env LEAKYCL_TUNING=0 \
+            "$build/leakycl-bench" --device "$spec" --dtypes "$dt" --min "$lo" --max "$hi" --step "$bstep" \
+            --time "$btime" --samples "$bsamples" --csv "$out/bench-$part-$dt.csv" --json "$out/bench-$part-$dt.json"
     done
-    # One CSV: the header once.
-    first=1
-    for f in "$out"/bench-small-*.csv "$out"/bench-large-*.csv; do
-        [ -s "$f" ] || continue
-        if [ $first = 1 ]; then cat "$f"; first=0; else tail -n +2 "$f"; fi
-    done >"$out/bench.csv"
-    [ -s "$out/bench.csv" ] || rm -f "$out/bench.csv"
+    merge_csv "$out/bench.csv" "$out"/bench-small-*.csv "$out"/bench-large-*.csv
 elif skipped bench; then
     record bench skipped 0 "LEAKYCL_DEVICE_SKIP"
 fi
@@ -465,24 +501,94 @@ torch_device=${LEAKYCL_TORCH_DEVICE:-cuda}
 stage torch 120 "$(reserve torch)" env LD_LIBRARY_PATH="$orig_ld_library_path" "$python" "$here/torch_bench.py" \
     --device "$torch_device" --min "$bmin" --max "$bmax" --step "$bstep" --time "$btime" \
     --samples "$bsamples" --dtypes "$bdtypes" --csv "$out/torch.csv" --meta "$out/torch-meta.json"
+compare # now, in case the run is cut short; again with the tuned rows at the end
 
-if [ -s "$out/bench.csv" ]; then
-    "$python" "$here/compare.py" "$out/bench.csv" "$out/torch.csv" --csv "$out/compare.csv" >"$out/compare.txt" 2>&1
+# --- 8. tests ------------------------------------------------------------------------------------------
+# Every test but package.debs (label package: it builds .debs and asks apt and lintian about them,
+# a Debian host's check with nothing on the GPU), and the fault sweep on every 6th OpenCL call, as
+# CI runs it (each fault point is a process of its own that opens the device).
+if [ "$built" = yes ] && [ "$tests" = ON ]; then
+    # --output-junit needs CMake 3.21; the ctest log has everything either way.
+    junit=()
+    ctest --help 2>/dev/null | grep -q -- --output-junit && junit=(--output-junit "$out/ctest-junit.xml")
+    stage ctest 150 "$(reserve ctest)" env LEAKYCL_TUNING=0 CLFAULT_STRIDE=6 ctest --test-dir "$build" \
+        --output-on-failure -j "$jobs" --timeout 120 -LE package "${junit[@]}"
+elif [ "$built" = yes ]; then
+    record ctest skipped 0 "Criterion does not load on this machine"
 fi
 
-# --- 8. summary ---------------------------------------------------------------------------------------
+# --- 9. the tuner ------------------------------------------------------------------------------------
+# `leakycl tune` once per dtype, each storing its winners in the cache (a later run keeps the
+# other dtypes' entries), so that a timeout loses one dtype; then `leakycl tune --compare` times
+# the cache's shapes against the defaults call by call in one process.
+if [ "$built" = yes ] && ! skipped tune; then
+    left_runs=${#bench_dtypes[@]}
+    for dt in "${bench_dtypes[@]}"; do
+        left_runs=$((left_runs - 1))
+        stage "tune-$dt" 120 $(($(reserve tune) + 10 * left_runs)) "$build/leakycl" tune --device "$spec" \
+            --size "$tsize" --dtypes "$dt"
+    done
+    for dt in "${bench_dtypes[@]}"; do cat "$out/tune-$dt.log"; done >"$out/tune.log" 2>/dev/null
+elif skipped tune; then
+    record tune skipped 0 "LEAKYCL_DEVICE_SKIP"
+fi
+if [ "$built" = yes ] && [ -s "$out/tuning" ]; then
+    timeout 30 "$build/leakycl" devices >"$out/devices-tuned.txt" 2>&1
+    stage tune-compare 90 "$(reserve tune-compare)" "$build/leakycl" tune --compare --device "$spec" \
+        --size "$tsize" --dtypes "$bdtypes"
+elif [ "$built" = yes ]; then
+    record tune-compare skipped 0 "no tuning cache"
+fi
+
+# leakycl-bench with the cache, from 2^24 (or the largest size, if smaller) up, every op but the
+# small items, resident, on what is left of the budget: the tuned shapes' share of copy.
+if [ "$built" = yes ] && [ -s "$out/tuning" ] && ! skipped bench-tuned; then
+    left_runs=${#bench_dtypes[@]}
+    for dt in "${bench_dtypes[@]}"; do
+        left_runs=$((left_runs - 1))
+        if (($(left) - 5 - 10 * left_runs < 20)); then
+            record "bench-tuned-$dt" skipped 0 "no time left in the budget"
+            continue
+        fi
+        stage "bench-tuned-$dt" 90 $((5 + 10 * left_runs)) "$build/leakycl-bench" --device "$spec" --dtypes "$dt" \
+            --ops "$tuned_ops" --views resident --min "$tmin" --max "$bmax" --step "$bstep" --time "$btime" \
+            --samples "$bsamples" --csv "$out/bench-tuned-$dt.csv"
+    done
+    merge_csv "$out/bench-tuned.csv" "$out"/bench-tuned-*.csv
+elif [ "$built" = yes ] && skipped bench-tuned; then
+    record bench-tuned skipped 0 "LEAKYCL_DEVICE_SKIP"
+fi
+compare
+
+# --- 10. summary -------------------------------------------------------------------------------------
 {
     echo "leakycl device run: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(elapsed)s of ${budget}s, spec=$spec, werror=$werror, tests=$tests"
     echo "GPU: $(timeout 20 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 | grep . || echo 'none (no nvidia-smi)')"
     grep -E '^  (opencl:|cpu )' "$out/devices.txt" 2>/dev/null | head -4
+    grep -E '^ +tuning: ' "$out/devices-tuned.txt" 2>/dev/null | head -1 | sed 's/^ */after the tuner: /'
     for line in "${summary[@]}"; do echo "  $line"; done
     if [ -s "$out/compare.txt" ]; then
         echo "f32 forward and backward, GB/s (all rows: compare.txt):"
-        grep -E '^(op|forward|backward) +(dtype|f32) ' "$out/compare.txt"
+        sed '/^issue 12 targets/q' "$out/compare.txt" | grep -E '^(op|forward|backward) +(dtype|f32) '
+        sed -n '/^issue 12 targets/,$p' "$out/compare.txt"
+    fi
+    if [ -s "$out/tune.log" ]; then
+        echo "leakycl tune (all of it: tune.log):"
+        grep -E '^(tuning |[a-z0-9]+: defaults|  \(|took )' "$out/tune.log"
+    fi
+    if [ -s "$out/tune-compare.log" ]; then
+        echo "leakycl tune --compare: the cache's shapes against the defaults, call by call"
+        cat "$out/tune-compare.log"
     fi
     echo "failed stages: ${failed[*]:-none}"
     echo "files: $(cd "$out" && find . -maxdepth 1 -type f -printf '%P ')"
 } >"$out/summary.txt"
 echo
 cat "$out/summary.txt"
+if [ -n "$pack" ]; then
+    mkdir -p "$pack"
+    tar -czf "$pack/device-out.tgz" -C "$out" . &&
+        for f in summary.txt compare.txt tune-compare.log; do [ -f "$out/$f" ] && cp "$out/$f" "$pack/"; done
+    echo "packed: $pack/device-out.tgz ($(du -h "$pack/device-out.tgz" 2>/dev/null | cut -f1))"
+fi
 [ ${#failed[@]} -eq 0 ]
