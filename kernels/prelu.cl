@@ -113,7 +113,7 @@ inline void lcl_prelu_chunk(__global const storage_t *alpha, __global const stor
     } else {
         for (; v < end; ++v)
             lcl_select_vector(sel, grad, out, v, lcl_prelu_slopes(alpha, channels, inner, &c, &pos, &slope), fast,
-                             backward);
+                              backward);
     }
     if (end - first < LCL_CHUNK)
         for (ulong i = end * LCL_VEC; i < n; ++i)

@@ -42,7 +42,7 @@ static const char tune_usage[] =
     "  -h, --help     show this text\n";
 
 #define MAX_CANDIDATES 64
-#define WIN_MARGIN 0.97 /* a candidate must take at most this share of the defaults' time */
+#define WIN_MARGIN 0.97  /* a candidate must take at most this share of the defaults' time */
 #define CONFIRM_ROUNDS 2 /* head-to-head rounds against the defaults a winner must all win */
 
 struct tune_options {

@@ -28,11 +28,11 @@ void lcl__tunables_default(const struct lcl__device_facts *device, struct lcl__t
         size_t compute = d == LCL_F64 ? 8 : 4;
         t->vector_width[d] = (unsigned)(t->gpu_shape ? 16 / storage : 32 / compute);
     }
-    /* bf16 widens and narrows by integer shifts and masks, which the two spare cores of a busy
-     * host feel: on CPU devices with 512-bit vectors (PoCL reports 16 float lanes there), 16
-     * lanes ran its ops 1.4-1.9x faster than 8 (`leakycl tune --compare`, 2^24). f32 and f64
-     * move as many bytes per instruction either way and gained nothing; f16's F16C path is
-     * written for 8 lanes. */
+    /* bf16 widens and narrows with integer shifts and masks, work that holds it below memory
+     * speed when a CPU is busy: on CPU devices with 512-bit vectors (PoCL reports 16 float lanes
+     * there), 16 lanes halve those instructions per byte and ran its ops 1.4-1.9x faster than 8
+     * (`leakycl tune --compare`, 2^24). f32 and f64 gained nothing; f16's F16C path is written
+     * for 8 lanes. */
     if (!t->gpu_shape && device->float_lanes >= 16)
         t->vector_width[LCL_BF16] = 16;
     /* PoCL's CPU device runs a contiguous run of 16 vectors per work-item fastest. */
