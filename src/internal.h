@@ -104,7 +104,7 @@ struct lcl_context {
     pthread_mutex_t lock;      /* guards programs and kernel pools, and creates host_queue */
     struct lcl__tuning tuning; /* ctx->tune per op and dtype, as tuned (opencl/tuning.c) */
     struct lcl__program programs[LCL__TUNE_OP_COUNT][LCL__FLOAT_DTYPE_COUNT]; /* per tuned op */
-    /* Host arrays (host.c, offload.c). */
+    /* Host arrays (host.c; opencl/offload.c, stream.c, zero_copy.c). */
     cl_ulong global_mem;          /* CL_DEVICE_GLOBAL_MEM_SIZE */
     size_t base_align;            /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a USE_HOST_PTR buffer may start */
     bool zero_copy;               /* host-unified memory, and LEAKYCL_ZERO_COPY is not 0 at creation */
