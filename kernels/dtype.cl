@@ -201,20 +201,26 @@ typedef LCL_CAT(short, LCL_VEC) lcl_rawmask_t;
 #define LCL_RAW_STOREV_NT(r, i, p) __builtin_nontemporal_store(r, (__global storagev_t *)(p) + (i))
 #endif
 
-/* The vector accesses the elementwise bodies (eltwise.cl, batch.cl, mask.cl) are given: raw
- * 16-bit vectors where the storage offers them, else compute-type vectors. */
+/* The vectors the elementwise functions (eltwise.cl, mask.cl) load and store, lcl_iov_t, through
+ * lcl_io_load and lcl_io_store below: raw 16-bit vectors where the storage offers them, else
+ * compute-type vectors. LCL_IO_POSV(r) is x > 0 exactly on them; LCL_IO_SIGNV(r) may also pass a
+ * positive NaN (LCL_RAW_SIGNV), where a NaN may go through as itself. */
 #if LCL_RAW
 #define LCL_IO_LOADV LCL_RAW_LOADV
 #define LCL_IO_STOREV LCL_RAW_STOREV
-#define LCL_IO_STOREV_NT LCL_RAW_STOREV_NT
 #define LCL_IO_LOADV_FAST LCL_RAW_LOADV_FAST
 #define LCL_IO_STOREV_FAST LCL_RAW_STOREV_FAST
+#define LCL_IO_POSV(r) LCL_RAW_POSV(r)
+#define LCL_IO_SIGNV(r) LCL_RAW_SIGNV(r)
+typedef storagev_t lcl_iov_t;
 #else
 #define LCL_IO_LOADV LCL_LOADV
 #define LCL_IO_STOREV LCL_STOREV
-#define LCL_IO_STOREV_NT LCL_STOREV_NT
 #define LCL_IO_LOADV_FAST LCL_LOADV_FAST
 #define LCL_IO_STOREV_FAST LCL_STOREV_FAST
+#define LCL_IO_POSV(r) LCL_POSV(r)
+#define LCL_IO_SIGNV(r) LCL_POSV(r)
+typedef computev_t lcl_iov_t;
 #endif
 
 /* x > 0, the branch condition of every op, as a select mask: LCL_POS for a compute_t (0 or 1),
@@ -272,5 +278,27 @@ inline void lcl_prefetch(ulong v, __global const storage_t *p) {
 #if LCL_NT /* the builtin is clang's: PoCL only */
     if (v % LCL_VECTORS_PER_LINE == 0)
         __builtin_prefetch((__global const char *)p + v * LCL_STORAGEV_BYTES + LCL_PREFETCH_AHEAD, 0, 3);
+#endif
+}
+
+/* Vector v of those accesses, the fast way (LCL_FAST2/LCL_FAST3 said so for the launch) or the
+ * general one; `fast` is a constant at every call. */
+inline lcl_iov_t lcl_io_load(ulong v, __global const storage_t *p, bool fast) {
+    return fast ? LCL_IO_LOADV_FAST(v, p) : LCL_IO_LOADV(v, p);
+}
+
+inline void lcl_io_store(lcl_iov_t r, ulong v, __global storage_t *p, bool fast) {
+    if (fast)
+        LCL_IO_STOREV_FAST(r, v, p);
+    else
+        LCL_IO_STOREV(r, v, p);
+}
+
+/* The alpha branch of every op: alpha * g in the compute type, rounded once to the storage. */
+inline lcl_iov_t lcl_io_scaled(lcl_iov_t g, computev_t alpha) {
+#if LCL_RAW
+    return LCL_NARROWV(alpha * LCL_WIDENV(g));
+#else
+    return alpha * g;
 #endif
 }

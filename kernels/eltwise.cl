@@ -18,21 +18,11 @@ inline void lcl_select_vector(__global const storage_t *sel, __global const stor
     lcl_prefetch(v, sel);
     if (backward)
         lcl_prefetch(v, grad);
-#if LCL_RAW
-    /* 16-bit storage: the choice on the raw bits (dtype.cl), the product through fp32. The forward
-     * may let a positive NaN through as itself: NaN either way. */
-    storagev_t sr = fast ? LCL_IO_LOADV_FAST(v, sel) : LCL_IO_LOADV(v, sel);
-    storagev_t gr = !backward ? sr : fast ? LCL_IO_LOADV_FAST(v, grad) : LCL_IO_LOADV(v, grad);
-    storagev_t r = (backward ? LCL_RAW_POSV(sr) : LCL_RAW_SIGNV(sr)) ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr));
-#else
-    computev_t sv = fast ? LCL_IO_LOADV_FAST(v, sel) : LCL_IO_LOADV(v, sel);
-    computev_t gv = !backward ? sv : fast ? LCL_IO_LOADV_FAST(v, grad) : LCL_IO_LOADV(v, grad);
-    computev_t r = LCL_POSV(sv) ? gv : alpha * gv;
-#endif
-    if (fast)
-        LCL_IO_STOREV_FAST(r, v, out);
-    else
-        LCL_IO_STOREV(r, v, out);
+    /* With 16-bit storage the choice is on the raw bits (dtype.cl); the forward may let a
+     * positive NaN through as itself: NaN either way. */
+    lcl_iov_t s = lcl_io_load(v, sel, fast);
+    lcl_iov_t g = backward ? lcl_io_load(v, grad, fast) : s;
+    lcl_io_store((backward ? LCL_IO_POSV(s) : LCL_IO_SIGNV(s)) ? g : lcl_io_scaled(g, alpha), v, out, fast);
 }
 
 /* Element i. */

@@ -11,31 +11,25 @@
 
 #define LCL_VECS_PER_WORD (32 / LCL_VEC)
 
-/* A vector's select mask: -1 in the lanes with x > 0, else 0. */
+/* A vector's select mask: -1 in the lanes with x > 0, else 0; and one from a vector's bits. */
 #if LCL_RAW
 typedef lcl_rawmask_t lcl_signs_t;
+inline lcl_signs_t lcl_signs_from_bits(uint bits) {
+    return LCL_CONVERT(LCL_UNPACK_LANES(bits), lcl_rawmask_t, LCL_CAT(convert_short, LCL_VEC));
+}
 #else
 typedef lcl_lanemask_t lcl_signs_t;
+inline lcl_signs_t lcl_signs_from_bits(uint bits) { return LCL_UNPACK_LANES(bits); }
 #endif
 
 /* Forward of vector v; returns its select mask. 16-bit storage chooses on the raw bits, as
- * eltwise.cl does, but with LCL_RAW_POSV: the bit must be x > 0 exactly. */
+ * eltwise.cl does, but with x > 0 exactly (LCL_IO_POSV), as the bit must be. */
 inline lcl_signs_t lcl_forward_masked_vector(__global const storage_t *x, __global storage_t *y, ulong v,
                                              compute_t alpha, bool fast) {
     lcl_prefetch(v, x);
-#if LCL_RAW
-    storagev_t xr = fast ? LCL_IO_LOADV_FAST(v, x) : LCL_IO_LOADV(v, x);
-    lcl_signs_t pos = LCL_RAW_POSV(xr);
-    storagev_t r = pos ? xr : LCL_NARROWV(alpha * LCL_WIDENV(xr));
-#else
-    computev_t xv = fast ? LCL_IO_LOADV_FAST(v, x) : LCL_IO_LOADV(v, x);
-    lcl_signs_t pos = LCL_POSV(xv);
-    computev_t r = pos ? xv : alpha * xv;
-#endif
-    if (fast)
-        LCL_IO_STOREV_FAST(r, v, y);
-    else
-        LCL_IO_STOREV(r, v, y);
+    lcl_iov_t xv = lcl_io_load(v, x, fast);
+    lcl_signs_t pos = LCL_IO_POSV(xv);
+    lcl_io_store(pos ? xv : lcl_io_scaled(xv, (computev_t)alpha), v, y, fast);
     return pos;
 }
 
@@ -48,18 +42,8 @@ inline lcl_lanebits_t lcl_sign_lanes(lcl_signs_t s) {
 inline void lcl_backward_masked_vector(__global const storage_t *dy, __global storage_t *dx, ulong v, uint bits,
                                        compute_t alpha, bool fast) {
     lcl_prefetch(v, dy);
-#if LCL_RAW
-    storagev_t gr = fast ? LCL_IO_LOADV_FAST(v, dy) : LCL_IO_LOADV(v, dy);
-    lcl_rawmask_t pos = LCL_CONVERT(LCL_UNPACK_LANES(bits), lcl_rawmask_t, LCL_CAT(convert_short, LCL_VEC));
-    storagev_t r = pos ? gr : LCL_NARROWV(alpha * LCL_WIDENV(gr));
-#else
-    computev_t gv = fast ? LCL_IO_LOADV_FAST(v, dy) : LCL_IO_LOADV(v, dy);
-    computev_t r = LCL_UNPACK_LANES(bits) ? gv : alpha * gv;
-#endif
-    if (fast)
-        LCL_IO_STOREV_FAST(r, v, dx);
-    else
-        LCL_IO_STOREV(r, v, dx);
+    lcl_iov_t g = lcl_io_load(v, dy, fast);
+    lcl_io_store(lcl_signs_from_bits(bits) ? g : lcl_io_scaled(g, (computev_t)alpha), v, dx, fast);
 }
 
 /* Elements [first, n) of a last, partial vector or word, one at a time: the forward returns
