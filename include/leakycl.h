@@ -309,10 +309,12 @@ LCL_API lcl_status lcl_prelu_forward(lcl_context *ctx, size_t channels, size_t i
  * added pairwise (on GPUs, when a channel has more than 256 of them: each run of 256 pairwise
  * first, in parallel, then those sums pairwise), and the result is rounded once to dalpha's
  * storage type. The partition depends on the sizes and on the device class (GPU or not) only,
+ * and the order of the sums within a block on the device's default vector width for the dtype,
  * never on the device's work-group size or thread count, so the same inputs give the same bits
- * on every run on one device; devices and backends may differ in the last bits. For F32 at a million elements per channel the error stays within
- * 1e-5 * sum |dy * x| (tested). dalpha uses a device buffer of at most about n / 64 bytes (n / 32 for
- * F64) that the context keeps for later calls. */
+ * on every run on one device; devices and backends may differ in the last bits. For F32 at a
+ * million elements per channel the error stays within 1e-5 * sum |dy * x| (tested). dalpha uses
+ * a device buffer of at most about n / 64 bytes (n / 32 for F64) that the context keeps for
+ * later calls. */
 LCL_API lcl_status lcl_prelu_backward(lcl_context *ctx, size_t channels, size_t inner, const lcl_tensor *alpha,
                                       const lcl_tensor *x, const lcl_tensor *dy, lcl_tensor *dx, lcl_tensor *dalpha);
 

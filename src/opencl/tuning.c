@@ -11,8 +11,8 @@
  *
  * Blank lines and lines starting with '#' are skipped. Any other line that does not parse, a
  * foreign first line, a NUL or a control character, or a last line without its '\n' (a write
- * cut short) makes the whole file corrupt: reading then ignores it, and storing replaces it. A section whose entries do not fit its device is
- * ignored whole when read. */
+ * cut short) makes the whole file corrupt: reading then ignores it, and storing replaces it. A
+ * section whose entries do not fit its device is ignored whole when read. */
 #include "opencl.h"
 
 #include <fcntl.h>
@@ -95,10 +95,10 @@ static int is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
  * one vector) building a mask word within a work-group of a multiple of 16. The sign-mask
  * kernels of the CPU shape take no chunk (a line of mask words each, tunables.c). The shape
  * family stays the device's: tuning picks among the shapes its defaults chose, so
- * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The one op-specific rule: prelu_backward keeps the default vector width, because its slope
- * gradient sums each block's products in LCL_VEC lane sums (prelu.cl), so the width sets the
- * summation order and thus dalpha's bits; its other values only distribute the fixed blocks
- * over work-items. */
+ * LEAKYCL_KERNEL_SHAPE keeps meaning what it says. The one op-specific rule: prelu_backward
+ * keeps the default vector width, because its slope gradient sums each block's products in
+ * LCL_VEC lane sums (prelu.cl), so the width sets the summation order and thus dalpha's bits;
+ * its other values only distribute the fixed blocks over work-items. */
 static const char *unfit_reason(const lcl_context *ctx, enum lcl__tune_op op, lcl_dtype dtype, const struct shape *t) {
     struct shape def = shape_of(&ctx->tune, dtype);
     size_t max_wg = ctx->tuning.max_work_group_size;
